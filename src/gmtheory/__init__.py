@@ -1,0 +1,33 @@
+"""gmtheory: helper package of the executable textbook on latent-variable
+generative models.
+
+Public names are re-exported here from the small modules that hold them:
+
+- :mod:`gmtheory.jacobian` -- batched Jacobians with ``torch.func``;
+- :mod:`gmtheory.metrics` -- the :class:`Metric` abstraction and the pullback,
+  constant and closed-form metrics;
+- :mod:`gmtheory.surfaces` -- analytic surfaces with closed-form metrics;
+- :mod:`gmtheory.curves` -- discrete curve length and energy;
+- :mod:`gmtheory.data` -- the bundled digits;
+- :mod:`gmtheory.cache` -- content-addressed cache of trained weights;
+- :mod:`gmtheory.vae` -- the small digits VAE;
+- :mod:`gmtheory.checks`, :mod:`gmtheory.plotting` -- book helpers.
+"""
+
+from .cache import cache_dir, config_key, load_or_train
+from .checks import check_close, check_less, check_true
+from .curves import (
+    check_curve,
+    curve_energy,
+    curve_length,
+    decoded_length,
+    segment_lengths,
+    straight_line,
+)
+from .data import Digits, load_digits_data
+from .jacobian import jacobian
+from .metrics import ConstantMetric, FunctionMetric, Metric, PullbackMetric
+from .surfaces import FoldedLine, Paraboloid, SphereChart, Surface, great_circle_distance
+from .vae import DigitsVAE, TrainedVAE, VAEConfig, train_digits_vae
+
+__version__ = "0.1.0"

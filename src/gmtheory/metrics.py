@@ -1,0 +1,242 @@
+r"""Riemannian metrics on a latent space: one abstraction, several kinds.
+
+Every metric in :mod:`gmtheory` is a :class:`Metric`: an object that, given a
+batch of latent points ``z`` of shape ``(n, d)``, returns the metric tensors
+``M(z)`` of shape ``(n, d, d)``.  Curve length and energy
+(:mod:`gmtheory.curves`) and the geodesic solvers are written against this
+interface only, so a pullback metric, an expected metric of a stochastic
+generator and a closed-form metric of an analytic surface all plug into the
+same code.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Callable
+
+import torch
+from torch import Tensor
+from torch.func import jacfwd, vmap
+
+from ._validation import as_float_tensor, check_finite, check_points
+from .jacobian import Generator, check_generator, jacobian
+
+__all__ = ["Metric", "PullbackMetric", "ConstantMetric", "FunctionMetric"]
+
+
+class Metric(ABC):
+    r"""A field of symmetric positive semi-definite matrices on :math:`\mathbb R^d`.
+
+    Subclasses implement :meth:`_metric`; the public methods validate their
+    input and build on it.
+
+    .. math::
+
+        \langle u, v\rangle_z = u^\top M(z)\, v, \qquad
+        \|v\|_z = \sqrt{v^\top M(z)\, v} .
+
+    Parameters
+    ----------
+    dim : int
+        Latent dimension ``d``.
+    """
+
+    def __init__(self, dim: int):
+        if int(dim) != dim or dim < 1:
+            raise ValueError(f"dim must be a positive integer, got {dim!r}.")
+        self.dim = int(dim)
+
+    @abstractmethod
+    def _metric(self, z: Tensor) -> Tensor:
+        """Metric tensors at validated points ``z`` (n, d) -> (n, d, d)."""
+
+    def metric_tensor(self, z: Tensor) -> Tensor:
+        """Metric tensors ``M(z)`` at a batch of points.
+
+        Parameters
+        ----------
+        z : Tensor, shape (n, d)
+
+        Returns
+        -------
+        Tensor, shape (n, d, d)
+        """
+        z = check_points(z, "z", dim=self.dim)
+        return self._metric(z)
+
+    __call__ = metric_tensor
+
+    def inner(self, z: Tensor, u: Tensor, v: Tensor) -> Tensor:
+        r"""Inner products :math:`u_i^\top M(z_i) v_i`, shape ``(n,)``."""
+        z = check_points(z, "z", dim=self.dim)
+        u = check_points(u, "u", dim=self.dim)
+        v = check_points(v, "v", dim=self.dim)
+        if not (z.shape[0] == u.shape[0] == v.shape[0]):
+            raise ValueError(
+                "z, u and v must have the same number of rows, got "
+                f"{z.shape[0]}, {u.shape[0]} and {v.shape[0]}."
+            )
+        return torch.einsum("ni,nij,nj->n", u, self._metric(z), v)
+
+    def norm(self, z: Tensor, v: Tensor) -> Tensor:
+        r"""Riemannian norms :math:`\|v_i\|_{z_i}`, shape ``(n,)``."""
+        return self.inner(z, v, v).clamp_min(0.0).sqrt()
+
+    def magnification(self, z: Tensor) -> Tensor:
+        r"""Magnification factor :math:`\sqrt{\det M(z)}`, shape ``(n,)``.
+
+        It is the factor by which a small latent area (volume) is scaled on
+        the manifold; for a pullback metric it equals the product of the
+        singular values of the Jacobian.
+        """
+        det = torch.linalg.det(self.metric_tensor(z))
+        return det.clamp_min(0.0).sqrt()
+
+    def metric_derivative(self, z: Tensor) -> Tensor:
+        r"""Derivative of the metric, :math:`\partial M_{ij}/\partial z_k`.
+
+        Computed exactly with ``torch.func`` (forward mode through
+        :meth:`_metric`).
+
+        Returns
+        -------
+        Tensor, shape (n, d, d, d)
+            Entry ``[n, i, j, k]`` is :math:`\partial M_{ij}(z_n)/\partial z_k`.
+        """
+        z = check_points(z, "z", dim=self.dim)
+
+        def single(x: Tensor) -> Tensor:
+            return self._metric(x.unsqueeze(0)).squeeze(0)
+
+        return vmap(jacfwd(single))(z)
+
+
+class PullbackMetric(Metric):
+    r"""The metric a generator induces on its latent space.
+
+    .. math::
+
+        M(z) = J_f(z)^\top J_f(z), \qquad
+        \|f(z + \Delta z) - f(z)\|^2 = \Delta z^\top M(z)\, \Delta z
+        + O(\|\Delta z\|^3).
+
+    :math:`M(z)` is symmetric positive *semi*-definite; it is positive
+    definite exactly where :math:`J_f(z)` has full column rank ``d``.
+
+    Parameters
+    ----------
+    generator : callable
+        Maps ``(n, d)`` to ``(n, D)`` with differentiable torch operations.
+    dim : int
+        Latent dimension ``d``.
+
+    Notes
+    -----
+    Derived in the chapter *The pullback metric*.
+
+    Examples
+    --------
+    >>> import torch
+    >>> f = lambda z: torch.cat([z, (z ** 2).sum(1, keepdim=True)], dim=1)
+    >>> PullbackMetric(f, dim=2)(torch.tensor([[1.0, 0.0]]))
+    tensor([[[5., 0.],
+             [0., 1.]]])
+    """
+
+    def __init__(self, generator: Generator, dim: int):
+        super().__init__(dim)
+        if not callable(generator):
+            raise TypeError(
+                "generator must be callable (an nn.Module or a function), got "
+                f"{type(generator).__name__}."
+            )
+        self.generator = generator
+        self._checked = False
+
+    def jacobian(self, z: Tensor) -> Tensor:
+        """Jacobian of the generator, shape ``(n, D, d)``."""
+        z = check_points(z, "z", dim=self.dim)
+        return jacobian(self.generator, z)
+
+    def _metric(self, z: Tensor) -> Tensor:
+        if not self._checked:
+            check_generator(self.generator, z.detach(), "generator")
+            self._checked = True
+
+        def single(x: Tensor) -> Tensor:
+            return self.generator(x.unsqueeze(0)).squeeze(0)
+
+        J = vmap(jacfwd(single))(z)
+        return J.transpose(1, 2) @ J
+
+
+class ConstantMetric(Metric):
+    r"""A constant metric :math:`M(z) = A`: the Mahalanobis special case.
+
+    For :math:`A = \Sigma^{-1}` the distance is the Mahalanobis distance
+    :math:`\sqrt{(z_1 - z_0)^\top \Sigma^{-1} (z_1 - z_0)}`, and geodesics are
+    straight lines.  It is also the pullback metric of the linear map
+    :math:`f(z) = Lz` with :math:`A = L^\top L`.
+
+    Parameters
+    ----------
+    matrix : Tensor, shape (d, d)
+        Symmetric positive definite.
+
+    Examples
+    --------
+    >>> import torch
+    >>> m = ConstantMetric(torch.tensor([[2.0, 0.0], [0.0, 1.0]]))
+    >>> m.norm(torch.zeros(1, 2), torch.tensor([[1.0, 1.0]]))
+    tensor([1.7321])
+    """
+
+    def __init__(self, matrix: Tensor):
+        A = check_finite(as_float_tensor(matrix, "matrix"), "matrix")
+        if A.ndim != 2 or A.shape[0] != A.shape[1]:
+            raise ValueError(f"matrix must be square (d, d), got {tuple(A.shape)}.")
+        if not torch.allclose(A, A.T, atol=1e-12, rtol=1e-10):
+            raise ValueError("matrix must be symmetric.")
+        if float(torch.linalg.eigvalsh(A).min()) <= 0:
+            raise ValueError(
+                "matrix must be positive definite; its smallest eigenvalue is "
+                f"{float(torch.linalg.eigvalsh(A).min()):.3g}."
+            )
+        super().__init__(A.shape[0])
+        self.matrix = A
+
+    def _metric(self, z: Tensor) -> Tensor:
+        A = self.matrix.to(z.dtype)
+        return A.expand(z.shape[0], self.dim, self.dim).clone()
+
+
+class FunctionMetric(Metric):
+    r"""A metric given by a closed-form function ``(n, d) -> (n, d, d)``.
+
+    Use it for analytic metrics (see :mod:`gmtheory.surfaces`); the function
+    must be written with torch operations so that
+    :meth:`Metric.metric_derivative` can differentiate it.
+
+    Parameters
+    ----------
+    fn : callable
+        Maps ``(n, d)`` to ``(n, d, d)``.
+    dim : int
+        Latent dimension ``d``.
+    """
+
+    def __init__(self, fn: Callable[[Tensor], Tensor], dim: int):
+        super().__init__(dim)
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {type(fn).__name__}.")
+        self.fn = fn
+
+    def _metric(self, z: Tensor) -> Tensor:
+        M = self.fn(z)
+        if not isinstance(M, Tensor) or M.shape != (z.shape[0], self.dim, self.dim):
+            shape = tuple(M.shape) if isinstance(M, Tensor) else type(M).__name__
+            raise ValueError(
+                f"fn must return shape (n, {self.dim}, {self.dim}) for n = "
+                f"{z.shape[0]} points; it returned {shape}."
+            )
+        return M
