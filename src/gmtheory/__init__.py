@@ -4,11 +4,13 @@ generative models.
 Public names are re-exported here from the small modules that hold them:
 
 - :mod:`gmtheory.jacobian` -- batched Jacobians with ``torch.func``;
+- :mod:`gmtheory.generators` -- seeded random MLP test beds;
 - :mod:`gmtheory.metrics` -- the :class:`Metric` abstraction and the pullback,
   constant and closed-form metrics;
 - :mod:`gmtheory.surfaces` -- analytic surfaces with closed-form metrics;
 - :mod:`gmtheory.curves` -- discrete curve length and energy;
 - :mod:`gmtheory.data` -- the bundled digits;
+- :mod:`gmtheory.distances` -- numerical test of the metric axioms;
 - :mod:`gmtheory.cache` -- content-addressed cache of trained weights;
 - :mod:`gmtheory.vae` -- the small digits VAE;
 - :mod:`gmtheory.checks`, :mod:`gmtheory.plotting` -- book helpers.
@@ -25,7 +27,10 @@ from .curves import (
     straight_line,
 )
 from .data import Digits, load_digits_data
-from .jacobian import jacobian
+from .distances import MetricAxiomReport, metric_axioms
+from .generators import random_mlp
+from .jacobian import finite_difference_jacobian, jacobian
+from . import ot
 from .metrics import ConstantMetric, FunctionMetric, Metric, PullbackMetric
 from .surfaces import FoldedLine, Paraboloid, SphereChart, Surface, great_circle_distance
 from .vae import DigitsVAE, TrainedVAE, VAEConfig, train_digits_vae

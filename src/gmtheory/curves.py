@@ -69,7 +69,7 @@ def _squared_speeds(metric: Metric, gamma: Tensor) -> Tensor:
     B, T1, d = g.shape
     delta = g[:, 1:] - g[:, :-1]
     mid = 0.5 * (g[:, 1:] + g[:, :-1])
-    M = metric._metric(mid.reshape(-1, d)).reshape(B, T1 - 1, d, d)
+    M = metric.metric_tensor(mid.reshape(-1, d)).reshape(B, T1 - 1, d, d)
     return torch.einsum("bti,btij,btj->bt", delta, M, delta).clamp_min(0.0)
 
 

@@ -19,7 +19,7 @@ from torch import Tensor
 from torch.func import jacfwd, vmap
 
 from ._validation import as_float_tensor, check_finite, check_points
-from .jacobian import Generator, check_generator, jacobian
+from .jacobian import Generator, _vmap_jacobian, check_generator
 
 __all__ = ["Metric", "PullbackMetric", "ConstantMetric", "FunctionMetric"]
 
@@ -48,7 +48,14 @@ class Metric(ABC):
 
     @abstractmethod
     def _metric(self, z: Tensor) -> Tensor:
-        """Metric tensors at validated points ``z`` (n, d) -> (n, d, d)."""
+        """Metric tensors at validated points ``z`` (n, d) -> (n, d, d).
+
+        Must be traceable by ``torch.func`` (no validation inside).
+        """
+
+    def _points(self, z: Tensor, name: str = "z") -> Tensor:
+        """Validate points ``(n, d)`` before they reach :meth:`_metric`."""
+        return check_points(z, name, dim=self.dim)
 
     def metric_tensor(self, z: Tensor) -> Tensor:
         """Metric tensors ``M(z)`` at a batch of points.
@@ -61,14 +68,14 @@ class Metric(ABC):
         -------
         Tensor, shape (n, d, d)
         """
-        z = check_points(z, "z", dim=self.dim)
+        z = self._points(z)
         return self._metric(z)
 
     __call__ = metric_tensor
 
     def inner(self, z: Tensor, u: Tensor, v: Tensor) -> Tensor:
         r"""Inner products :math:`u_i^\top M(z_i) v_i`, shape ``(n,)``."""
-        z = check_points(z, "z", dim=self.dim)
+        z = self._points(z)
         u = check_points(u, "u", dim=self.dim)
         v = check_points(v, "v", dim=self.dim)
         if not (z.shape[0] == u.shape[0] == v.shape[0]):
@@ -103,12 +110,18 @@ class Metric(ABC):
         Tensor, shape (n, d, d, d)
             Entry ``[n, i, j, k]`` is :math:`\partial M_{ij}(z_n)/\partial z_k`.
         """
-        z = check_points(z, "z", dim=self.dim)
+        z = self._points(z)
 
         def single(x: Tensor) -> Tensor:
             return self._metric(x.unsqueeze(0)).squeeze(0)
 
-        return vmap(jacfwd(single))(z)
+        try:
+            return vmap(jacfwd(single))(z)
+        except RuntimeError as err:
+            raise TypeError(
+                "the metric could not be differentiated with torch.func: "
+                f"{err}. Write it with differentiable torch operations."
+            ) from err
 
 
 class PullbackMetric(Metric):
@@ -155,18 +168,18 @@ class PullbackMetric(Metric):
 
     def jacobian(self, z: Tensor) -> Tensor:
         """Jacobian of the generator, shape ``(n, D, d)``."""
-        z = check_points(z, "z", dim=self.dim)
-        return jacobian(self.generator, z)
+        z = self._points(z)
+        return _vmap_jacobian(self.generator, z, "generator")
 
-    def _metric(self, z: Tensor) -> Tensor:
+    def _points(self, z: Tensor, name: str = "z") -> Tensor:
+        z = check_points(z, name, dim=self.dim)
         if not self._checked:
             check_generator(self.generator, z.detach(), "generator")
             self._checked = True
+        return z
 
-        def single(x: Tensor) -> Tensor:
-            return self.generator(x.unsqueeze(0)).squeeze(0)
-
-        J = vmap(jacfwd(single))(z)
+    def _metric(self, z: Tensor) -> Tensor:
+        J = _vmap_jacobian(self.generator, z, "generator")
         return J.transpose(1, 2) @ J
 
 

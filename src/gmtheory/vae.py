@@ -170,8 +170,8 @@ class TrainedVAE:
     cache_hit: bool = field(default=False)
 
     def decode(self, z: Tensor) -> Tensor:
-        """Decoder mean, ``(n, d) -> (n, 64)``."""
-        return self.model.decode(z)
+        """Decoder mean, ``(n, d) -> (n, 64)``, in float64 whatever the input dtype."""
+        return self.model.decode(z.to(torch.float64))
 
 
 def _train(config: VAEConfig, X: Tensor) -> dict[str, Tensor]:
