@@ -21,12 +21,28 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 import torch
 from torch import Tensor
 
-__all__ = ["cache_dir", "config_key", "load_or_train"]
+__all__ = ["cache_dir", "config_key", "load_or_train", "single_thread"]
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run torch on one thread inside the block, restoring the count after.
+
+    Training inside this block is bit-for-bit reproducible whatever the number
+    of cores: multi-threaded kernels may sum in a different order.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def cache_dir() -> Path:

@@ -67,8 +67,13 @@ def test_train_must_return_tensors(tmp_path):
 
 
 def test_vae_training_is_reproducible_and_cached(tmp_path):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     a = gm.train_digits_vae(SMALL, cache_dir=tmp_path / "a")
+    torch.set_num_threads(2)  # the thread count outside must not matter
     b = gm.train_digits_vae(SMALL, cache_dir=tmp_path / "b")
+    torch.set_num_threads(threads)
+    assert torch.get_num_threads() == threads
     c = gm.train_digits_vae(SMALL, cache_dir=tmp_path / "a")
     assert not a.cache_hit and not b.cache_hit and c.cache_hit
     for m in (b, c):
