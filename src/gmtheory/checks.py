@@ -23,12 +23,13 @@ def _f(x) -> np.ndarray:
     return np.asarray(x, dtype=float)
 
 
-def check_close(actual, expected, what: str, rtol: float = 1e-7, atol: float = 0.0) -> float:
+def check_close(actual, expected, what: str, rtol: float = 1e-7, atol: float = 0.0) -> None:
     """Assert ``|actual - expected| <= atol + rtol * |expected|`` elementwise.
 
-    Returns the largest absolute error.
+    Prints the largest absolute error; returns nothing, so that a check as the
+    last line of a cell displays only its ✓ line.
 
-    >>> err = check_close(1.0 + 1e-12, 1.0, "one is one")
+    >>> check_close(1.0 + 1e-12, 1.0, "one is one")
     ✓ one is one: max abs. error 1e-12 (tolerance atol=0, rtol=1e-07)
     """
     a, e = np.broadcast_arrays(_f(actual), _f(expected))
@@ -44,7 +45,6 @@ def check_close(actual, expected, what: str, rtol: float = 1e-7, atol: float = 0
         )
     worst = float(err.max()) if err.size else 0.0
     print(f"✓ {what}: max abs. error {worst:.3g} (tolerance atol={atol:g}, rtol={rtol:g})")
-    return worst
 
 
 def check_less(smaller, larger, what: str, margin: float = 0.0) -> None:

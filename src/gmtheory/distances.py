@@ -80,7 +80,7 @@ def metric_axioms(
     distance: Callable[[Tensor, Tensor], Tensor],
     atol: float = 1e-12,
 ) -> MetricAxiomReport:
-    r"""Check the metric axioms of ``distance`` on every pair and triple of ``points``.
+    r"""Test the metric axioms for ``distance`` on a finite sample of points.
 
     With :math:`D_{ij} = d(x_i, x_j)` the report holds
 
@@ -155,7 +155,8 @@ def metric_axioms(
     min_distinct = float(distinct.min()) if distinct.numel() else float("inf")
     best, worst = -float("inf"), (0, 0, 0)
     for j in range(n):
-        excess = D - D[:, j : j + 1] - D[j : j + 1, :]  # [i, k] = D_ik - D_ij - D_jk
+        # excess[i, k] = D_ik - D_ij - D_jk for the middle point j
+        excess = D - D[:, j : j + 1] - D[j : j + 1, :]
         val, flat = excess.reshape(-1).max(dim=0)
         if float(val) > best:
             i, k = divmod(int(flat), n)

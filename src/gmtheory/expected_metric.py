@@ -139,7 +139,12 @@ class ExpectedMetric(Metric):
 
     def _jacobians(self, z: Tensor) -> tuple[Tensor, Tensor]:
         if not self._checked:
-            self._check(z)
+            try:
+                self._check(z)
+            except RuntimeError:
+                # called inside a torch.func transform (vmap), where the
+                # data-dependent finiteness check cannot run: check later
+                pass
 
         def single(x: Tensor) -> tuple[Tensor, Tensor]:
             x = x.unsqueeze(0)
@@ -154,6 +159,13 @@ class ExpectedMetric(Metric):
         else:
             J_sd_w = J_sd
         return J_mu.transpose(1, 2) @ J_mu + J_sd.transpose(1, 2) @ J_sd_w
+
+    def metric_derivative(self, z: Tensor) -> Tensor:
+        r"""Exact :math:`\partial\overline M_{ij}/\partial z_k`, shape ``(n, d, d, d)``."""
+        z = check_points(z, "z", dim=self.dim)
+        if not self._checked:
+            self._check(z.detach())
+        return super().metric_derivative(z)
 
     def mean_metric(self, z: Tensor) -> Tensor:
         r"""Metric :math:`J_\mu^\top J_\mu` of the mean manifold, ``(n, d, d)``.
@@ -329,7 +341,7 @@ def sample_metric(
     noise: str | Callable[[int, int, torch.Generator], Tensor] = "gaussian",
     keep_samples: bool = False,
 ) -> MetricEstimate:
-    r"""Monte Carlo estimate of :math:`\mathbb E_\varepsilon[J_{f_\varepsilon}^\top J_{f_\varepsilon}]`.
+    r"""Monte Carlo estimate of :math:`\mathbb E_\varepsilon[M_\varepsilon(z)]` from sampled maps.
 
     .. math::
 

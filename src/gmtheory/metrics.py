@@ -21,7 +21,13 @@ from torch.func import jacfwd, vmap
 from ._validation import as_float_tensor, check_finite, check_points
 from .jacobian import Generator, _vmap_jacobian, check_generator
 
-__all__ = ["Metric", "PullbackMetric", "ConstantMetric", "FunctionMetric"]
+__all__ = [
+    "Metric",
+    "PullbackMetric",
+    "ConstantMetric",
+    "FunctionMetric",
+    "pullback_taylor_error",
+]
 
 
 class Metric(ABC):
@@ -253,3 +259,87 @@ class FunctionMetric(Metric):
                 f"{z.shape[0]} points; it returned {shape}."
             )
         return M
+
+
+def pullback_taylor_error(
+    generator: Generator,
+    z: Tensor,
+    steps: Tensor,
+    *,
+    n_directions: int = 32,
+    seed: int = 0,
+) -> Tensor:
+    r"""Error of the quadratic (pullback-metric) approximation of squared distances.
+
+    For random directions :math:`u_1, u_2` and each step :math:`h`, with
+    :math:`\Delta_i = h u_i`,
+
+    .. math::
+
+        e(h) = \operatorname{mean}\Big|\,\|f(z+\Delta_1) - f(z+\Delta_2)\|^2
+        - (\Delta_1-\Delta_2)^\top M(z)\,(\Delta_1-\Delta_2)\Big|
+        = O(h^3)
+
+    for a :math:`C^2` generator, so a log-log plot of ``e`` against ``h`` has
+    slope 3.
+
+    Parameters
+    ----------
+    generator : callable
+        Maps ``(n, d)`` to ``(n, D)``.
+    z : Tensor, shape (d,)
+        Base point.
+    steps : Tensor, shape (k,)
+        Positive step sizes ``h``.
+    n_directions : int
+        Number of random direction pairs averaged over.
+    seed : int
+        Seed of the directions (standard normal).
+
+    Returns
+    -------
+    Tensor, shape (k,)
+
+    Raises
+    ------
+    ValueError
+        If ``z`` is not a finite point of shape ``(d,)``, a step is not
+        positive or ``n_directions < 1``.
+
+    Notes
+    -----
+    Derived in the chapter *The pullback metric*.
+
+    Examples
+    --------
+    >>> import torch
+    >>> f = lambda z: torch.cat([z, (z ** 2).sum(1, keepdim=True)], dim=1)
+    >>> e = pullback_taylor_error(f, torch.tensor([0.5, 0.0]),
+    ...                          torch.tensor([1e-2, 2e-2]))
+    >>> bool(3.0 < float(e[1] / e[0]) < 10.0)
+    True
+    """
+    zt = as_float_tensor(z, "z")
+    if zt.ndim != 1:
+        raise ValueError(
+            f"z must be one point of shape (d,), got shape {tuple(zt.shape)}."
+        )
+    z = check_points(zt[None], "z")[0]
+    h = check_finite(as_float_tensor(steps, "steps", z.dtype), "steps").reshape(-1)
+    if h.numel() == 0 or bool((h <= 0).any()):
+        raise ValueError(f"steps must be positive, got {h.tolist()}.")
+    if int(n_directions) != n_directions or n_directions < 1:
+        raise ValueError(f"n_directions must be a positive integer, got {n_directions!r}.")
+    d = z.shape[0]
+    gen = torch.Generator().manual_seed(int(seed))
+    u1 = torch.randn(int(n_directions), d, generator=gen, dtype=z.dtype)
+    u2 = torch.randn(int(n_directions), d, generator=gen, dtype=z.dtype)
+    M = PullbackMetric(generator, dim=d)(z[None])[0]
+    errors = []
+    with torch.no_grad():
+        for step in h:
+            delta = step * (u1 - u2)
+            chord = generator(z + step * u1) - generator(z + step * u2)
+            quad = torch.einsum("ni,ij,nj->n", delta, M, delta)
+            errors.append(((chord ** 2).sum(1) - quad).abs().mean())
+    return torch.stack(errors)

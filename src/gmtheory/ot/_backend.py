@@ -27,7 +27,7 @@ def to_tensor(x: Any, like: Tensor | None = None) -> Tensor:
     """``x`` as a float64 tensor; tensors keep their autograd graph."""
     if isinstance(x, Tensor):
         return x if x.dtype == torch.float64 else x.to(torch.float64)
-    return torch.as_tensor(np.asarray(x, dtype=np.float64))
+    return torch.as_tensor(np.array(x, dtype=np.float64))  # copy: no aliasing
 
 
 def to_output(x: Tensor, as_torch: bool) -> Any:

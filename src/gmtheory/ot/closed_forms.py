@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.linalg import sqrtm
 
 from ._inputs import _to_numpy, check_weights
 
@@ -174,6 +173,13 @@ def _psd(S: Any, name: str, k: int) -> np.ndarray:
     return M
 
 
+def _sqrt_psd(M: np.ndarray) -> np.ndarray:
+    """Symmetric square root of a symmetric PSD matrix by eigendecomposition
+    (round-off negative eigenvalues are clipped to 0)."""
+    lam, V = np.linalg.eigh(0.5 * (M + M.T))
+    return (V * np.sqrt(np.clip(lam, 0.0, None))) @ V.T
+
+
 def gaussian_w2(m1: Any, S1: Any, m2: Any, S2: Any) -> float:
     r""":math:`W_2` between two Gaussians (Bures--Wasserstein formula).
 
@@ -204,8 +210,11 @@ def gaussian_w2(m1: Any, S1: Any, m2: Any, S2: Any) -> float:
     Notes
     -----
     Used as a check in the chapter *Optimal transport and the Wasserstein
-    distance* (``book/part2/optimal_transport.md``); the matrix square roots
-    are computed with :func:`scipy.linalg.sqrtm`.
+    distance* (``book/part2/optimal_transport.md``). The matrix square roots
+    are symmetric eigendecompositions rather than :func:`scipy.linalg.sqrtm`,
+    which warns on singular (degenerate) covariances. Near
+    :math:`W_2 = 0` the result carries an error of order
+    :math:`\sqrt{\text{round-off}}`, as any formula for a square root does.
 
     Examples
     --------
@@ -222,8 +231,8 @@ def gaussian_w2(m1: Any, S1: Any, m2: Any, S2: Any) -> float:
         raise ValueError("m1 and m2 must be finite.")
     k = mu1.shape[0]
     A, B = _psd(S1, "S1", k), _psd(S2, "S2", k)
-    rA = np.real(sqrtm(A))
-    cross = np.real(sqrtm(rA @ B @ rA))
+    rA = _sqrt_psd(A)
+    cross = _sqrt_psd(rA @ B @ rA)
     w2 = float(np.sum((mu1 - mu2) ** 2) + np.trace(A) + np.trace(B)
                - 2.0 * np.trace(cross))
     return float(np.sqrt(max(w2, 0.0)))

@@ -60,7 +60,7 @@ def kl(p: Any, q: Any) -> float:
 
     Examples
     --------
-    >>> kl([1.0, 0.0], [0.5, 0.5]) == np.log(2)
+    >>> bool(kl([1.0, 0.0], [0.5, 0.5]) == np.log(2))
     True
     >>> kl([0.5, 0.5], [1.0, 0.0])
     inf
@@ -105,8 +105,15 @@ def js(p: Any, q: Any) -> float:
     True
     """
     P, Q = _pair(p, q)
-    M = 0.5 * (P + Q)
-    return float(0.5 * np.sum(rel_entr(P, M)) + 0.5 * np.sum(rel_entr(Q, M)))
+
+    def half(u: np.ndarray, v: np.ndarray) -> float:
+        # u log(2u / (u + v)) on u > 0, written so that a subnormal u with
+        # v = 0 gives u log 2 (forming m = (u + v) / 2 first would give 0)
+        pos = u > 0
+        up, vp = u[pos], v[pos]
+        return float(np.sum(up * np.log(2.0 * (up / (up + vp)))))
+
+    return 0.5 * half(P, Q) + 0.5 * half(Q, P)
 
 
 def tv(p: Any, q: Any) -> float:

@@ -1,0 +1,308 @@
+"""Tests of the geodesic equation, the geodesic solvers and graph initialisation."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+import gmtheory as gm
+
+DT = torch.float64
+
+
+def mlp(d: int = 2, D: int = 10, hidden: int = 32, seed: int = 0):
+    """A fixed, smooth (tanh) decoder d -> D."""
+    g = torch.Generator().manual_seed(seed)
+    W1 = torch.randn(hidden, d, generator=g, dtype=DT)
+    W2 = torch.randn(hidden, hidden, generator=g, dtype=DT) / hidden ** 0.5
+    W3 = torch.randn(D, hidden, generator=g, dtype=DT) / hidden ** 0.5
+
+    def f(z):
+        return torch.tanh(torch.tanh(z @ W1.T) @ W2.T) @ W3.T
+
+    return f
+
+
+@pytest.fixture(scope="module")
+def sphere():
+    return gm.SphereChart().metric()
+
+
+@pytest.fixture(scope="module")
+def net_metric():
+    return gm.PullbackMetric(mlp(), 2)
+
+
+# --------------------------------------------------------------------------
+# the geodesic equation
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("which", ["sphere", "net"])
+def test_kronecker_and_christoffel_forms_agree(which, sphere, net_metric):
+    metric = sphere if which == "sphere" else net_metric
+    g = torch.Generator().manual_seed(1)
+    z = torch.rand(50, 2, generator=g, dtype=DT) * 2 + 0.5
+    v = torch.randn(50, 2, generator=g, dtype=DT)
+    a = gm.geodesic_rhs(metric, z, v, form="kronecker")
+    b = gm.geodesic_rhs(metric, z, v, form="christoffel")
+    assert a.shape == (50, 2)
+    assert float((a - b).abs().max()) <= 1e-12 * float(a.abs().max())
+
+
+def test_christoffel_symbols_of_the_sphere(sphere):
+    th = torch.tensor([0.4, 1.1, 2.3], dtype=DT)
+    z = torch.stack([th, torch.zeros(3, dtype=DT)], 1)
+    G = gm.christoffel_symbols(sphere, z)
+    expected = torch.zeros(3, 2, 2, 2, dtype=DT)
+    expected[:, 0, 1, 1] = -th.sin() * th.cos()
+    expected[:, 1, 0, 1] = expected[:, 1, 1, 0] = th.cos() / th.sin()
+    torch.testing.assert_close(G, expected, rtol=1e-13, atol=1e-14)
+
+
+def test_euler_lagrange_residual_detects_a_sign_error(net_metric):
+    def curve(t):
+        return torch.stack([0.3 + t + 0.2 * torch.sin(3 * t), 0.5 * t ** 2 - 0.2], 1)
+
+    t = torch.linspace(0.1, 0.9, 9, dtype=DT)
+    res, pred = gm.euler_lagrange_residual(net_metric, curve, t)
+    rel = float((res - pred).norm() / res.norm())
+    assert rel < 1e-6
+
+    def flipped(z, v):
+        M = net_metric(z)
+        dM = net_metric.metric_derivative(z)
+        first = torch.einsum("nijk,nk,nj->ni", dM, v, v)
+        second = torch.einsum("nijk,ni,nj->nk", dM, v, v)
+        return -0.5 * torch.linalg.solve(M, (2 * first + second)[..., None])[..., 0]
+
+    res2, pred2 = gm.euler_lagrange_residual(net_metric, curve, t, rhs=flipped)
+    assert float((res2 - pred2).norm() / res2.norm()) > 0.1
+
+
+# --------------------------------------------------------------------------
+# closed forms
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("method", ["energy", "bvp"])
+def test_sphere_distance_is_the_great_circle_distance(method, sphere):
+    z0 = torch.tensor([1.0, 0.3], dtype=DT)
+    z1 = torch.tensor([2.0, 2.5], dtype=DT)
+    r = gm.geodesic(sphere, z0, z1, method=method)
+    gc = float(gm.great_circle_distance(z0[None], z1[None]))
+    assert r.converged and r.method == method
+    assert abs(r.length - gc) < 1e-6
+    assert r.ode_residual < 1e-3
+
+
+def test_long_arc_also_solves_the_ode(sphere):
+    z0 = torch.tensor([math.pi / 2, 0.0], dtype=DT)
+    z1 = torch.tensor([math.pi / 2, 2.0 - 2 * math.pi], dtype=DT)
+    r = gm.geodesic(sphere, z0, z1, method="bvp")
+    assert r.converged
+    assert abs(r.length - (2 * math.pi - 2.0)) < 1e-6
+
+
+def test_flat_metric_gives_straight_lines():
+    A = torch.tensor([[2.0, 0.5], [0.5, 1.0]], dtype=DT)
+    m = gm.ConstantMetric(A)
+    z0 = torch.tensor([-1.0, 0.5], dtype=DT)
+    z1 = torch.tensor([2.0, -1.0], dtype=DT)
+    r = gm.geodesic(m, z0, z1, n_points=17)
+    line = gm.straight_line(z0, z1, 16)
+    torch.testing.assert_close(r.curve, line, rtol=0, atol=1e-9)
+    d = z1 - z0
+    assert abs(r.length - float(d @ A @ d) ** 0.5) < 1e-10
+
+
+@pytest.mark.parametrize("method", ["energy", "bvp"])
+def test_affine_decoder_gives_the_mahalanobis_distance(method):
+    g = torch.Generator().manual_seed(3)
+    A = torch.randn(5, 3, generator=g, dtype=DT)
+    b = torch.randn(5, generator=g, dtype=DT)
+    m = gm.PullbackMetric(lambda z: z @ A.T + b, 3)
+    z0 = torch.tensor([0.1, -0.2, 0.3], dtype=DT)
+    z1 = torch.tensor([1.0, 0.4, -0.5], dtype=DT)
+    r = gm.geodesic(m, z0, z1, method=method, n_points=9)
+    d = z1 - z0
+    assert abs(r.length - float(d @ A.T @ A @ d) ** 0.5) < 1e-9
+
+
+# --------------------------------------------------------------------------
+# invariants and agreement
+# --------------------------------------------------------------------------
+
+PAIRS = torch.tensor([[[-1.0, -0.8], [1.2, 0.9]],
+                      [[0.5, -1.5], [-0.7, 1.4]],
+                      [[-1.5, 0.3], [1.4, -0.2]]], dtype=DT)
+
+
+@pytest.fixture(scope="module")
+def net_results(net_metric):
+    return gm.geodesics(net_metric, PAIRS[:, 0], PAIRS[:, 1])
+
+
+def test_invariants(net_metric, net_results):
+    for (z0, z1), r in zip(PAIRS, net_results):
+        assert r.converged and r.iterations > 0 and r.method == "energy"
+        assert r.curve.shape == (65, 2)
+        assert torch.equal(r.curve[0], z0) and torch.equal(r.curve[-1], z1)
+        assert r.length ** 2 <= r.energy * (1 + 1e-12)
+        assert r.energy <= r.length ** 2 * (1 + 1e-3)   # nearly constant speed
+        line = gm.straight_line(z0, z1, 64)
+        L_line, E_line = gm.spline_length_energy(net_metric, line)
+        assert r.length < float(L_line)
+        assert r.energy < float(E_line)
+        assert r.ode_residual < 0.02
+        assert len(r.energy_history) == r.iterations
+
+
+def test_solvers_agree(net_metric, net_results):
+    z0, z1 = PAIRS[0]
+    b = gm.geodesic(net_metric, z0, z1, method="bvp", init=net_results[0].curve)
+    assert b.converged
+    assert abs(b.length - net_results[0].length) / b.length < 1e-4
+    torch.testing.assert_close(b.curve, net_results[0].curve, rtol=0, atol=5e-3)
+
+
+def test_batched_equals_one_at_a_time(net_metric, net_results):
+    for (z0, z1), rb in zip(PAIRS[:2], net_results):
+        r1 = gm.geodesic(net_metric, z0, z1)
+        assert abs(r1.length - rb.length) < 1e-8
+
+
+def test_spline_length_energy_cauchy_schwarz(sphere):
+    t = torch.linspace(0, 1, 33, dtype=DT)
+    c = torch.stack([0.5 + t ** 3, 2 * t], 1)     # non-constant speed
+    L, E = gm.spline_length_energy(sphere, c)
+    assert float(L) ** 2 < float(E) * 0.99
+
+
+# --------------------------------------------------------------------------
+# graph initialisation
+# --------------------------------------------------------------------------
+
+def test_graph_path_on_a_line_visits_points_in_order():
+    pts = torch.linspace(0.1, 0.9, 9, dtype=DT)[:, None] * torch.tensor([[1.0, 2.0, 3.0]],
+                                                                       dtype=DT)
+    path = gm.graph_shortest_path(pts, torch.zeros(3, dtype=DT),
+                                  torch.tensor([1.0, 2.0, 3.0], dtype=DT),
+                                  n_neighbors=2)
+    assert bool((path[1:, 0] > path[:-1, 0]).all())
+    length = float((path[1:] - path[:-1]).norm(dim=1).sum())
+    assert abs(length - 14 ** 0.5) < 1e-12
+
+
+def test_graph_initialisation_in_three_dimensions():
+    g = torch.Generator().manual_seed(0)
+    m = gm.PullbackMetric(mlp(d=3, D=6, seed=2), 3)
+    pts = torch.randn(120, 3, generator=g, dtype=DT)
+    z0, z1 = pts[0], pts[1]
+    path = gm.graph_shortest_path(pts, z0, z1, metric=m, n_neighbors=8)
+    assert torch.equal(path[0], z0) and torch.equal(path[-1], z1)
+    L_path = float(gm.curve_length(m, path))
+    r = gm.geodesic(m, z0, z1, graph_points=pts, n_neighbors=8)
+    assert r.converged
+    assert r.length <= L_path + 1e-9
+    assert r.length <= float(gm.spline_length_energy(m, gm.straight_line(z0, z1, 64))[0])
+
+
+# --------------------------------------------------------------------------
+# error paths
+# --------------------------------------------------------------------------
+
+def test_disconnected_graph_raises():
+    a = torch.randn(20, 2, dtype=DT) * 0.1
+    pts = torch.cat([a, a + 100.0])
+    with pytest.raises(ValueError, match="unreachable.*increase n_neighbors"):
+        gm.graph_shortest_path(pts, a[0], a[0] + 100.0, n_neighbors=3)
+
+
+def test_bad_endpoints_raise(sphere):
+    good = torch.tensor([1.0, 0.0], dtype=DT)
+    with pytest.raises(ValueError, match="NaN"):
+        gm.geodesic(sphere, torch.tensor([float("nan"), 0.0], dtype=DT), good)
+    with pytest.raises(ValueError, match="single point"):
+        gm.geodesic(sphere, good[None], good)
+    with pytest.raises(ValueError, match="dimension 3 but the metric expects 2"):
+        gm.geodesic(sphere, good, torch.ones(3, dtype=DT))
+    with pytest.raises(TypeError, match="floating dtype"):
+        gm.geodesic(sphere, torch.tensor([1, 0]), good)
+    with pytest.raises(TypeError, match="gmtheory Metric"):
+        gm.geodesic(lambda z: z, good, good)
+    with pytest.raises(ValueError, match="same shape"):
+        gm.geodesics(sphere, torch.ones(3, 2, dtype=DT), torch.ones(2, 2, dtype=DT))
+
+
+def test_bad_options_raise(sphere):
+    z0 = torch.tensor([1.0, 0.0], dtype=DT)
+    z1 = torch.tensor([1.5, 1.0], dtype=DT)
+    with pytest.raises(ValueError, match="method must be one of"):
+        gm.geodesic(sphere, z0, z1, method="shooting")
+    with pytest.raises(ValueError, match="n_points must be an integer >= 5"):
+        gm.geodesic(sphere, z0, z1, n_points=3)
+    with pytest.raises(ValueError, match="not both"):
+        gm.geodesic(sphere, z0, z1, init=gm.straight_line(z0, z1, 4),
+                    graph_points=torch.randn(10, 2, dtype=DT))
+    with pytest.raises(ValueError, match="must start at z0"):
+        gm.geodesic(sphere, z0, z1, init=gm.straight_line(z1, z0, 4))
+    with pytest.raises(TypeError, match="unknown option"):
+        gm.geodesics(sphere, z0[None], z1[None], steps=3)
+    with pytest.raises(ValueError, match="form must be"):
+        gm.geodesic_rhs(sphere, z0[None], z1[None], form="extrinsic")
+    with pytest.raises(ValueError, match="same shape"):
+        gm.geodesic_rhs(sphere, z0[None], torch.ones(2, 2, dtype=DT))
+
+
+def test_singular_metric_raises():
+    folded = gm.FoldedLine().pullback()
+    z0 = torch.tensor([0.0, 0.0], dtype=DT)
+    z1 = torch.tensor([1.0, 0.5], dtype=DT)
+    for method in ["energy", "bvp"]:
+        with pytest.raises(ValueError, match="positive definite"):
+            gm.geodesic(folded, z0, z1, method=method)
+    with pytest.raises(ValueError, match="positive definite"):
+        gm.geodesic_rhs(folded, z0[None], z1[None])
+    # the sphere chart is singular at its pole
+    with pytest.raises(ValueError, match="singular"):
+        gm.geodesic(gm.SphereChart().metric(), torch.tensor([0.0, 0.0], dtype=DT),
+                    torch.tensor([1.0, 1.0], dtype=DT))
+
+
+def test_non_convergence_warns(net_metric):
+    with pytest.warns(RuntimeWarning, match="did not converge"):
+        r = gm.geodesic(net_metric, PAIRS[0, 0], PAIRS[0, 1], max_iter=2)
+    assert not r.converged
+    assert r.iterations == 2
+    assert "maximum number of iterations" in r.message
+
+
+def test_batched_non_convergence_warns_once_naming_the_pairs(net_metric):
+    with pytest.warns(RuntimeWarning, match=r"pairs \[0, 1\] of 2") as rec:
+        rs = gm.geodesics(net_metric, PAIRS[:2, 0], PAIRS[:2, 1], max_iter=1)
+    assert len([w for w in rec if w.category is RuntimeWarning]) == 1
+    assert not any(r.converged for r in rs)
+
+
+def ridge_metric():
+    """Flat metric with a thin ridge of height 100 along z_1 = 0."""
+    def fn(z):
+        c = 1 + 100 * torch.exp(-(z[:, 0] / 0.01) ** 2)
+        return c[:, None, None] * torch.eye(2, dtype=z.dtype).expand(z.shape[0], 2, 2)
+    return gm.FunctionMetric(fn, 2)
+
+
+def test_unresolved_metric_is_refined_or_reported():
+    m = ridge_metric()
+    z0 = torch.tensor([-1.0, 0.1], dtype=DT)
+    z1 = torch.tensor([1.0, -0.2], dtype=DT)
+    with pytest.warns(RuntimeWarning, match="does not resolve the metric"):
+        coarse = gm.geodesic(m, z0, z1, max_refine=0)
+    assert not coarse.converged
+    fine = gm.geodesic(m, z0, z1)
+    assert fine.converged and fine.curve.shape[0] > 65
+    polyline = float(gm.curve_length(m, fine.curve))
+    assert abs(polyline - fine.length) <= 1e-3 * fine.length
+    # the refined curve must pay for crossing the ridge
+    assert fine.length > float((z1 - z0).norm())
