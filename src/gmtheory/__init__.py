@@ -25,6 +25,7 @@ from .curves import (
     curve_energy,
     curve_length,
     decoded_length,
+    refine_polyline,
     segment_lengths,
     straight_line,
 )

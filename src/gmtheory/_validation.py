@@ -18,6 +18,7 @@ __all__ = [
     "check_points",
     "check_finite",
     "check_positive",
+    "check_positive_int",
 ]
 
 
@@ -100,3 +101,24 @@ def check_positive(value: float, name: str, strict: bool = True) -> float:
         rel = "> 0" if strict else ">= 0"
         raise ValueError(f"{name} must be finite and {rel}, got {value!r}.")
     return v
+
+
+def check_positive_int(value: Any, name: str, minimum: int = 1, *,
+                       allow_bool: bool = True) -> int:
+    """Raise ``ValueError`` unless ``value`` is an integer ``>= minimum``; return it as ``int``.
+
+    Integral floats (``3.0``) are accepted; ``allow_bool=False`` also rejects
+    ``True``/``False``, which would otherwise count as 1 and 0.
+
+    >>> check_positive_int(3.0, "steps")
+    3
+    >>> check_positive_int(1, "n_samples", minimum=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_samples must be an integer >= 2, got 1.
+    """
+    if ((not allow_bool and isinstance(value, bool))
+            or int(value) != value or value < minimum):
+        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {what}, got {value!r}.")
+    return int(value)

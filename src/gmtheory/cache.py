@@ -27,22 +27,30 @@ from typing import Any, Callable, Iterator
 import torch
 from torch import Tensor
 
-__all__ = ["cache_dir", "config_key", "load_or_train", "single_thread"]
+__all__ = ["cache_dir", "config_key", "load_or_train", "reproducible"]
 
 
 @contextmanager
-def single_thread() -> Iterator[None]:
-    """Run torch on one thread inside the block, restoring the count after.
+def reproducible() -> Iterator[None]:
+    """Make training inside the block bit-for-bit reproducible.
 
-    Training inside this block is bit-for-bit reproducible whatever the number
-    of cores: multi-threaded kernels may sum in a different order.
+    Inside the block torch runs on one thread (multi-threaded kernels may sum
+    in a different order on a machine with another core count), the default
+    dtype is float64 (parameter initialisation draws different numbers in
+    float32 and float64, so it must not depend on the caller's setting), and
+    the global random state is forked, so seeding inside does not disturb the
+    caller's random stream.  Everything is restored on exit.
     """
-    before = torch.get_num_threads()
+    threads = torch.get_num_threads()
+    dtype = torch.get_default_dtype()
     torch.set_num_threads(1)
+    torch.set_default_dtype(torch.float64)
     try:
-        yield
+        with torch.random.fork_rng(devices=[]):
+            yield
     finally:
-        torch.set_num_threads(before)
+        torch.set_num_threads(threads)
+        torch.set_default_dtype(dtype)
 
 
 def cache_dir() -> Path:

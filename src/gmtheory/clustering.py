@@ -14,14 +14,11 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import shortest_path
-from sklearn.neighbors import NearestNeighbors
 from torch import Tensor
 
-from ._validation import check_points
-from .graphs import _edge_lengths
+from ._validation import check_points, check_positive_int
+from .graphs import _check_optional_metric, _knn_graph
 from .metrics import Metric
 
 __all__ = ["KMedoidsResult", "k_medoids", "graph_distances"]
@@ -116,8 +113,7 @@ def k_medoids(distances, k: int, *, max_iter: int = 100) -> KMedoidsResult:
     n = D.shape[0]
     if int(k) != k or not 1 <= k <= n:
         raise ValueError(f"k must be an integer in [1, {n}], got {k!r}.")
-    if int(max_iter) != max_iter or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}.")
+    check_positive_int(max_iter, "max_iter")
     medoids = [int(np.argmin(D.sum(1)))]
     nearest = D[medoids[0]].copy()
     for _ in range(1, int(k)):
@@ -189,23 +185,10 @@ def graph_distances(points: Tensor, metric: Metric | None = None, *,
     2.0
     """
     P = check_points(points, "points")
-    if metric is not None and not isinstance(metric, Metric):
-        raise TypeError(f"metric must be a gmtheory Metric or None, got "
-                        f"{type(metric).__name__}.")
-    if int(n_neighbors) != n_neighbors or n_neighbors < 1:
-        raise ValueError(f"n_neighbors must be a positive integer, got {n_neighbors!r}.")
-    n = P.shape[0]
-    k = min(int(n_neighbors), n - 1)
-    X = P.detach().numpy()
-    _, idx = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
-    rows = np.repeat(np.arange(n), k)
-    cols = idx[:, 1:].reshape(-1)
-    keep = rows != cols
-    rows, cols = rows[keep], cols[keep]
-    with torch.no_grad():
-        w = _edge_lengths(metric, P[rows], P[cols]).numpy()
-    W = coo_matrix((np.maximum(w, 1e-300), (rows, cols)), shape=(n, n)).tocsr()
-    dist = shortest_path(W.maximum(W.T), directed=False)
+    _check_optional_metric(metric)
+    n_neighbors = check_positive_int(n_neighbors, "n_neighbors")
+    W = _knn_graph(P, metric, min(n_neighbors, P.shape[0] - 1))
+    dist = shortest_path(W, directed=False)
     if not np.isfinite(dist).all():
         raise ValueError("the nearest-neighbour graph is disconnected; increase "
                          "n_neighbors.")

@@ -26,7 +26,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 
-from ._validation import as_float_tensor, check_finite
+from ._validation import as_float_tensor, check_finite, check_positive_int
 from .metrics import Metric
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "curve_energy",
     "decoded_length",
     "straight_line",
+    "refine_polyline",
 ]
 
 
@@ -149,7 +150,45 @@ def straight_line(z0: Tensor, z1: Tensor, steps: int) -> Tensor:
             f"z0 and z1 must be points of the same shape (d,), got "
             f"{tuple(a.shape)} and {tuple(b.shape)}."
         )
-    if int(steps) != steps or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}.")
+    steps = check_positive_int(steps, "steps")
     t = torch.linspace(0.0, 1.0, int(steps) + 1, dtype=a.dtype).unsqueeze(1)
     return (1 - t) * a + t * b
+
+
+def refine_polyline(gamma: Tensor, per_segment: int) -> Tensor:
+    r"""Subdivide every segment of a polyline into ``per_segment`` equal pieces.
+
+    The refined polyline is the *same curve* (same points, same straight
+    segments), with ``T * per_segment + 1`` points, so that
+    :func:`curve_length`, whose midpoint rule evaluates the metric once per
+    segment, measures it accurately even when the original segments are long
+    (for example shortest paths in a neighbourhood graph).
+
+    Parameters
+    ----------
+    gamma : Tensor, shape (T + 1, d)
+    per_segment : int
+        Number of pieces per original segment (``>= 1``).
+
+    Returns
+    -------
+    Tensor, shape (T * per_segment + 1, d)
+
+    Examples
+    --------
+    >>> import torch
+    >>> refine_polyline(torch.tensor([[0.0, 0.0], [2.0, 0.0]]), 2)
+    tensor([[0., 0.],
+            [1., 0.],
+            [2., 0.]])
+    """
+    g = check_curve(gamma)
+    if g.shape[0] != 1:
+        raise ValueError("refine_polyline takes one curve of shape (T + 1, d), "
+                         f"got a batch of {g.shape[0]}.")
+    per_segment = check_positive_int(per_segment, "per_segment")
+    g = g[0]
+    s = torch.arange(int(per_segment), dtype=g.dtype) / per_segment
+    a, b = g[:-1], g[1:]
+    pieces = a[:, None, :] + s[None, :, None] * (b - a)[:, None, :]
+    return torch.cat([pieces.reshape(-1, g.shape[1]), g[-1:]], dim=0)

@@ -33,8 +33,8 @@ import torch
 from torch import Tensor
 from torch.func import jacfwd, vmap
 
-from ._validation import as_float_tensor, check_finite, check_points
-from .jacobian import Generator, check_generator
+from ._validation import as_float_tensor, check_finite, check_points, check_positive_int
+from .jacobian import Generator, _check_callable, _single_point, check_generator
 from .metrics import Metric
 
 __all__ = [
@@ -46,12 +46,7 @@ __all__ = [
 ]
 
 
-def _check_callable(f, name: str) -> None:
-    if not callable(f):
-        raise TypeError(
-            f"{name} must be callable (an nn.Module or a function mapping "
-            f"(n, d) to (n, D)), got {type(f).__name__}."
-        )
+_BATCH_MAP = "an nn.Module or a function mapping (n, d) to (n, D)"
 
 
 class ExpectedMetric(Metric):
@@ -102,8 +97,8 @@ class ExpectedMetric(Metric):
     def __init__(self, mean: Generator, std: Generator, dim: int,
                  noise_var: Tensor | None = None):
         super().__init__(dim)
-        _check_callable(mean, "mean")
-        _check_callable(std, "std")
+        _check_callable(mean, "mean", _BATCH_MAP)
+        _check_callable(std, "std", _BATCH_MAP)
         self.mean, self.std = mean, std
         if noise_var is not None:
             nv = check_finite(as_float_tensor(noise_var, "noise_var"), "noise_var")
@@ -146,11 +141,10 @@ class ExpectedMetric(Metric):
                 # data-dependent finiteness check cannot run: check later
                 pass
 
-        def single(x: Tensor) -> tuple[Tensor, Tensor]:
-            x = x.unsqueeze(0)
-            return self.mean(x).squeeze(0), self.std(x).squeeze(0)
+        def mean_and_std(x: Tensor) -> tuple[Tensor, Tensor]:
+            return self.mean(x), self.std(x)
 
-        return vmap(jacfwd(single))(z)
+        return vmap(jacfwd(_single_point(mean_and_std)))(z)
 
     def _metric(self, z: Tensor) -> Tensor:
         J_mu, J_sd = self._jacobians(z)
@@ -274,9 +268,7 @@ def monte_carlo_metric(
     if int(chunk) < 1:
         raise ValueError(f"chunk must be a positive integer, got {chunk!r}.")
 
-    def single(x: Tensor, e: Tensor) -> Tensor:
-        return realise(x.unsqueeze(0), e).squeeze(0)
-
+    single = _single_point(realise)   # (d,), (D,) -> (D,)
     jac = vmap(vmap(jacfwd(single), in_dims=(0, None)), in_dims=(None, 0))
     total = torch.zeros(z.shape[0], z.shape[1], z.shape[1], dtype=z.dtype)
     total_sq = torch.zeros_like(total)
@@ -321,8 +313,7 @@ def draw_noise(n_samples: int, dim: int, generator: torch.Generator,
         raise TypeError("generator must be a seeded torch.Generator, got "
                         f"{type(generator).__name__}; use "
                         "torch.Generator().manual_seed(0).")
-    if int(n_samples) != n_samples or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+    check_positive_int(n_samples, "n_samples")
     if noise == "gaussian":
         return torch.randn(int(n_samples), dim, generator=generator, dtype=dtype)
     if noise == "rademacher":
@@ -398,11 +389,10 @@ def sample_metric(
     tensor([[[5., 0.],
              [0., 5.]]])
     """
-    _check_callable(mean, "mean")
-    _check_callable(std, "std")
+    _check_callable(mean, "mean", _BATCH_MAP)
+    _check_callable(std, "std", _BATCH_MAP)
     z = check_points(z, "z")
-    if int(n_samples) != n_samples or n_samples < 2:
-        raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}.")
+    check_positive_int(n_samples, "n_samples", minimum=2)
     D = check_generator(mean, z.detach(), "mean")
     if check_generator(std, z.detach(), "std") != D:
         raise ValueError("mean and std must return the same number of columns D.")

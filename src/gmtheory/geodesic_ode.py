@@ -26,10 +26,9 @@ from typing import Callable
 
 import torch
 from torch import Tensor
-from torch.func import jacfwd, vmap
 
 from ._validation import as_float_tensor, check_points
-from .metrics import Metric
+from .metrics import Metric, _metric_derivative
 
 __all__ = [
     "check_metric",
@@ -74,19 +73,6 @@ def check_positive_definite(M: Tensor, z: Tensor, what: str = "the path") -> Non
             "rank d (an immersion). Use a smaller latent dimension, a smooth "
             "generator, or stay away from the singular points."
         )
-
-
-def _metric_derivative(metric: Metric, z: Tensor) -> Tensor:
-    """``dM_ij/dz_k`` at validated points, ``[n, i, j, k]``, transformable.
-
-    Same as :meth:`Metric.metric_derivative` without input validation, so
-    that it can itself run under ``torch.func`` transforms.
-    """
-
-    def single(x: Tensor) -> Tensor:
-        return metric._metric(x.unsqueeze(0)).squeeze(0)
-
-    return vmap(jacfwd(single))(z)
 
 
 def _rhs_kronecker(M: Tensor, dM: Tensor, v: Tensor) -> Tensor:

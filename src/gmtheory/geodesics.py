@@ -46,7 +46,8 @@ from scipy.interpolate import CubicSpline
 from torch import Tensor
 from torch.func import jacfwd
 
-from ._validation import as_float_tensor, check_finite, check_points, check_positive
+from ._validation import (as_float_tensor, check_finite, check_points, check_positive,
+                          check_positive_int)
 from .curves import check_curve, curve_energy, curve_length, segment_lengths
 from .geodesic_ode import _rhs_core, check_metric, check_positive_definite
 from .graphs import graph_shortest_paths
@@ -222,12 +223,9 @@ def _ode_residual(metric: Metric, curves: Tensor, energy: Tensor) -> Tensor:
 def _check_options(method, n_points, tol, max_iter, n_neighbors):
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}.")
-    if int(n_points) != n_points or n_points < 5:
-        raise ValueError(f"n_points must be an integer >= 5, got {n_points!r}.")
-    if int(max_iter) != max_iter or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}.")
-    if int(n_neighbors) != n_neighbors or n_neighbors < 1:
-        raise ValueError(f"n_neighbors must be a positive integer, got {n_neighbors!r}.")
+    check_positive_int(n_points, "n_points", minimum=5)
+    check_positive_int(max_iter, "max_iter")
+    check_positive_int(n_neighbors, "n_neighbors")
     if tol is not None:
         check_positive(tol, "tol")
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from sklearn.neighbors import NearestNeighbors
 from torch import Tensor
 
-from ._validation import check_points
+from ._validation import check_points, check_positive_int
 from .curves import curve_length
 from .metrics import Metric
 
@@ -31,6 +31,34 @@ def _edge_lengths(metric: Metric | None, a: Tensor, b: Tensor, steps: int = 4) -
     t = torch.linspace(0.0, 1.0, steps + 1, dtype=a.dtype)[None, :, None]
     curves = (1 - t) * a[:, None, :] + t * b[:, None, :]
     return curve_length(metric, curves)
+
+
+def _check_optional_metric(metric: object) -> None:
+    """Raise ``TypeError`` unless ``metric`` is a :class:`Metric` or None."""
+    if metric is not None and not isinstance(metric, Metric):
+        raise TypeError(f"metric must be a gmtheory Metric or None, got "
+                        f"{type(metric).__name__}.")
+
+
+def _knn_graph(V: Tensor, metric: Metric | None, k: int) -> csr_matrix:
+    """Symmetrised ``k``-nearest-neighbour graph on the rows of ``V`` (n, d).
+
+    Returns the sparse ``(n, n)`` matrix of edge weights: the lengths of the
+    straight segments (:func:`_edge_lengths`), floored at 1e-300 so that an
+    edge between coincident points is kept.
+    """
+    n = V.shape[0]
+    X = V.detach().numpy()
+    _, idx = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
+    rows = np.repeat(np.arange(n), k)
+    cols = idx[:, 1:].reshape(-1)
+    keep = rows != cols
+    rows, cols = rows[keep], cols[keep]
+    with torch.no_grad():
+        w = _edge_lengths(metric, V[rows], V[cols]).numpy()
+    w = np.maximum(w, 1e-300)  # coincident points: keep the edge
+    W = coo_matrix((w, (rows, cols)), shape=(n, n)).tocsr()
+    return W.maximum(W.T)
 
 
 def graph_shortest_paths(
@@ -69,9 +97,7 @@ def graph_shortest_paths(
     -----
     Used in the chapter *Geodesics*.
     """
-    if metric is not None and not isinstance(metric, Metric):
-        raise TypeError(f"metric must be a gmtheory Metric or None, got "
-                        f"{type(metric).__name__}.")
+    _check_optional_metric(metric)
     P = check_points(points, "points")
     d = P.shape[1]
     if metric is not None and metric.dim != d:
@@ -82,23 +108,11 @@ def graph_shortest_paths(
     if Z0.shape != Z1.shape:
         raise ValueError(f"z0 and z1 must have the same shape, got "
                          f"{tuple(Z0.shape)} and {tuple(Z1.shape)}.")
-    if int(n_neighbors) != n_neighbors or n_neighbors < 1:
-        raise ValueError(f"n_neighbors must be a positive integer, got {n_neighbors!r}.")
+    n_neighbors = check_positive_int(n_neighbors, "n_neighbors")
     B = Z0.shape[0]
     V = torch.cat([P, Z0, Z1])
-    n = V.shape[0]
-    k = min(int(n_neighbors), n - 1)
-    nn = NearestNeighbors(n_neighbors=k + 1).fit(V.detach().numpy())
-    _, idx = nn.kneighbors(V.detach().numpy())
-    rows = np.repeat(np.arange(n), k)
-    cols = idx[:, 1:].reshape(-1)
-    keep = rows != cols
-    rows, cols = rows[keep], cols[keep]
-    with torch.no_grad():
-        w = _edge_lengths(metric, V[rows], V[cols]).numpy()
-    w = np.maximum(w, 1e-300)  # coincident points: keep the edge
-    W = coo_matrix((w, (rows, cols)), shape=(n, n)).tocsr()
-    W = W.maximum(W.T)
+    k = min(n_neighbors, V.shape[0] - 1)
+    W = _knn_graph(V, metric, k)
     src = np.arange(P.shape[0], P.shape[0] + B)
     dst = src + B
     usrc, inv = np.unique(src, return_inverse=True)

@@ -9,7 +9,7 @@ passes, which is cheap because latent spaces are low-dimensional.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 from torch import Tensor
@@ -20,6 +20,13 @@ from ._validation import check_points, check_positive
 __all__ = ["Generator", "check_generator", "finite_difference_jacobian", "jacobian"]
 
 Generator = Callable[[Tensor], Tensor]
+
+
+def _check_callable(f: object, name: str,
+                    what: str = "an nn.Module or a function") -> None:
+    """Raise ``TypeError`` unless ``f`` is callable; ``what`` says what it should be."""
+    if not callable(f):
+        raise TypeError(f"{name} must be callable ({what}), got {type(f).__name__}.")
 
 
 def check_generator(f: Generator, z: Tensor, name: str = "f") -> int:
@@ -37,9 +44,7 @@ def check_generator(f: Generator, z: Tensor, name: str = "f") -> int:
     ValueError
         If the output has the wrong shape or non-finite entries.
     """
-    if not callable(f):
-        raise TypeError(f"{name} must be callable (an nn.Module or a function), "
-                        f"got {type(f).__name__}.")
+    _check_callable(f, name)
     with torch.no_grad():
         out = f(z[:1])
     if not isinstance(out, Tensor):
@@ -104,6 +109,24 @@ def jacobian(f: Generator, z: Tensor) -> Tensor:
     return _vmap_jacobian(f, z)
 
 
+def _single_point(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The batch map ``f`` as a map of one point: ``x -> f(x[None], *args)[0]``.
+
+    ``f`` takes a batch ``(n, d)`` (and optionally further arguments, passed
+    through unchanged) and returns a tensor or a tuple of tensors with a
+    leading batch axis, which is removed.  The result is the single-point
+    function that ``jacfwd`` differentiates and ``vmap`` maps over a batch.
+    """
+
+    def single(x: Tensor, *args: Any) -> Any:
+        out = f(x.unsqueeze(0), *args)
+        if isinstance(out, tuple):
+            return tuple(o.squeeze(0) for o in out)
+        return out.squeeze(0)
+
+    return single
+
+
 def _vmap_jacobian(f: Generator, z: Tensor, name: str = "f") -> Tensor:
     """``vmap(jacfwd(f))`` on validated points, without any validation.
 
@@ -111,12 +134,8 @@ def _vmap_jacobian(f: Generator, z: Tensor, name: str = "f") -> Tensor:
     control flow).  A generator that torch.func cannot trace (``.item()``,
     ``.numpy()``, branches on tensor values) raises a :class:`TypeError`.
     """
-
-    def single(x: Tensor) -> Tensor:
-        return f(x.unsqueeze(0)).squeeze(0)
-
     try:
-        return vmap(jacfwd(single))(z)
+        return vmap(jacfwd(_single_point(f)))(z)
     except RuntimeError as err:  # data-dependent control flow, .numpy(), ...
         raise TypeError(
             f"{name} could not be differentiated with torch.func (forward "

@@ -18,8 +18,9 @@ import torch
 from torch import Tensor
 from torch.func import jacfwd, vmap
 
-from ._validation import as_float_tensor, check_finite, check_points
-from .jacobian import Generator, _vmap_jacobian, check_generator
+from ._validation import as_float_tensor, check_finite, check_points, check_positive_int
+from .jacobian import (Generator, _check_callable, _single_point, _vmap_jacobian,
+                       check_generator)
 
 __all__ = [
     "Metric",
@@ -48,9 +49,7 @@ class Metric(ABC):
     """
 
     def __init__(self, dim: int):
-        if int(dim) != dim or dim < 1:
-            raise ValueError(f"dim must be a positive integer, got {dim!r}.")
-        self.dim = int(dim)
+        self.dim = check_positive_int(dim, "dim")
 
     @abstractmethod
     def _metric(self, z: Tensor) -> Tensor:
@@ -117,17 +116,22 @@ class Metric(ABC):
             Entry ``[n, i, j, k]`` is :math:`\partial M_{ij}(z_n)/\partial z_k`.
         """
         z = self._points(z)
-
-        def single(x: Tensor) -> Tensor:
-            return self._metric(x.unsqueeze(0)).squeeze(0)
-
         try:
-            return vmap(jacfwd(single))(z)
+            return _metric_derivative(self, z)
         except RuntimeError as err:
             raise TypeError(
                 "the metric could not be differentiated with torch.func: "
                 f"{err}. Write it with differentiable torch operations."
             ) from err
+
+
+def _metric_derivative(metric: Metric, z: Tensor) -> Tensor:
+    """``dM_ij/dz_k`` at validated points, ``[n, i, j, k]``, transformable.
+
+    Same as :meth:`Metric.metric_derivative` without input validation, so
+    that it can itself run under ``torch.func`` transforms.
+    """
+    return vmap(jacfwd(_single_point(metric._metric)))(z)
 
 
 class PullbackMetric(Metric):
@@ -164,11 +168,7 @@ class PullbackMetric(Metric):
 
     def __init__(self, generator: Generator, dim: int):
         super().__init__(dim)
-        if not callable(generator):
-            raise TypeError(
-                "generator must be callable (an nn.Module or a function), got "
-                f"{type(generator).__name__}."
-            )
+        _check_callable(generator, "generator")
         self.generator = generator
         self._checked = False
 
@@ -328,8 +328,7 @@ def pullback_taylor_error(
     h = check_finite(as_float_tensor(steps, "steps", z.dtype), "steps").reshape(-1)
     if h.numel() == 0 or bool((h <= 0).any()):
         raise ValueError(f"steps must be positive, got {h.tolist()}.")
-    if int(n_directions) != n_directions or n_directions < 1:
-        raise ValueError(f"n_directions must be a positive integer, got {n_directions!r}.")
+    check_positive_int(n_directions, "n_directions")
     d = z.shape[0]
     gen = torch.Generator().manual_seed(int(seed))
     u1 = torch.randn(int(n_directions), d, generator=gen, dtype=z.dtype)

@@ -33,7 +33,7 @@ import torch
 from scipy.cluster.vq import kmeans2
 from torch import Tensor, nn
 
-from ._validation import check_points, check_positive
+from ._validation import check_points, check_positive, check_positive_int
 from .jacobian import Generator
 
 __all__ = ["RBFPrecision", "rbf_centres", "fit_rbf_precision", "RBFFit",
@@ -143,8 +143,7 @@ class RBFPrecision(nn.Module):
                              f"to match centres, got {tuple(bandwidths.shape)}.")
         if not bool((bandwidths > 0).all()) or not bool(torch.isfinite(bandwidths).all()):
             raise ValueError("bandwidths must be finite and > 0.")
-        if int(data_dim) != data_dim or data_dim < 1:
-            raise ValueError(f"data_dim must be a positive integer, got {data_dim!r}.")
+        check_positive_int(data_dim, "data_dim")
         self.zeta = check_positive(zeta, "zeta")
         self.register_buffer("centres", centres.clone())
         self.register_buffer("bandwidths", bandwidths.clone())
@@ -270,8 +269,7 @@ def fit_rbf_precision(
     if codes.shape[0] != data.shape[0]:
         raise ValueError(f"codes and data must have the same number of rows, "
                          f"got {codes.shape[0]} and {data.shape[0]}.")
-    if int(steps) != steps or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}.")
+    check_positive_int(steps, "steps")
     check_positive(lr, "lr")
     centres, lam = rbf_centres(codes, n_centres, bandwidth_scale=bandwidth_scale,
                                seed=seed)

@@ -29,7 +29,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from .cache import load_or_train, single_thread
+from .cache import load_or_train, reproducible
 from .expected_metric import ExpectedMetric
 from .rbf_precision import RBFPrecision, fit_rbf_precision, gaussian_log_likelihood
 from .vae import TrainedVAE, VAEConfig, _mlp, train_digits_vae
@@ -38,7 +38,7 @@ __all__ = ["StochasticVAEConfig", "SigmaNet", "StochasticVAE",
            "train_stochastic_vae"]
 
 #: bump when the variance-fitting code changes
-VARIANCE_VERSION = 1
+VARIANCE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,7 @@ def train_stochastic_vae(config: StochasticVAEConfig | None = None,
                         f"{type(config).__name__}.")
     vae = train_digits_vae(config.base, cache_dir=cache_dir)
     key = config.as_dict()
-    with single_thread():  # bit-for-bit reproducible, and faster here
+    with reproducible():  # bit-for-bit reproducible, and faster here
         s_tensors, s_hit = load_or_train(
             "digits-sigma-net", key, lambda: _fit_sigma_net(config, vae),
             directory=cache_dir)

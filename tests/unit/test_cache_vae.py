@@ -70,8 +70,10 @@ def test_vae_training_is_reproducible_and_cached(tmp_path):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     a = gm.train_digits_vae(SMALL, cache_dir=tmp_path / "a")
-    torch.set_num_threads(2)  # the thread count outside must not matter
+    torch.set_num_threads(2)  # the thread count outside must not matter,
+    torch.set_default_dtype(torch.float64)  # nor the default dtype
     b = gm.train_digits_vae(SMALL, cache_dir=tmp_path / "b")
+    torch.set_default_dtype(torch.float32)
     torch.set_num_threads(threads)
     assert torch.get_num_threads() == threads
     c = gm.train_digits_vae(SMALL, cache_dir=tmp_path / "a")

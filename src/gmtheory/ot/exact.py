@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment, linprog
 
+from .._validation import check_positive_int
 from ._inputs import check_cost, check_weights
 
 __all__ = ["ExactOTResult", "AssignmentOTResult", "exact_ot", "assignment_ot"]
@@ -159,8 +160,8 @@ def exact_ot(a: Any, b: Any, C: Any, method: str = "highs", *,
     b = check_weights(b, "b", n=m)
     # Exact renormalisation (off by <= tol) keeps the LP feasible.
     a, b = a / a.sum(), b / b.sum()
-    if max_iter is not None and (int(max_iter) != max_iter or max_iter < 1):
-        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}.")
+    if max_iter is not None:
+        check_positive_int(max_iter, "max_iter")
 
     options = {} if max_iter is None else {"maxiter": int(max_iter)}
     res = linprog(

@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._validation import check_positive_int
 from ._inputs import _to_numpy, check_weights, cost_matrix
 
 __all__ = ["SemiDiscreteResult", "laguerre_cells", "semidiscrete_dual",
@@ -233,8 +234,7 @@ def semidiscrete_ot(sampler: Callable[[int, np.random.Generator], Any], y: Any,
     m, k = Y.shape
     for name, val in (("n_iter", n_iter), ("batch_size", batch_size),
                       ("n_eval", n_eval), ("record_every", record_every)):
-        if isinstance(val, bool) or int(val) != val or val < 1:
-            raise ValueError(f"{name} must be a positive integer, got {val!r}.")
+        check_positive_int(val, name, allow_bool=False)
     if not (step > 0 and math.isfinite(step)):
         raise ValueError(f"step must be > 0, got {step!r}.")
     if not (tol > 0):

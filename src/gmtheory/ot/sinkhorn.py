@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .._validation import check_positive_int
 from ._backend import checked_problem, is_torch, to_output, to_tensor, torch_cost, uniform
 
 __all__ = ["SinkhornResult", "sinkhorn", "sinkhorn_divergence"]
@@ -93,8 +94,7 @@ def _check_options(eps: float, max_iter: int, tol: float, autodiff: str) -> floa
             f"eps must be > 0 (the entropic regularisation), got {eps}; for "
             "eps = 0 use the exact solver gmtheory.ot.exact_ot."
         )
-    if isinstance(max_iter, bool) or int(max_iter) != max_iter or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}.")
+    check_positive_int(max_iter, "max_iter", allow_bool=False)
     if not (tol > 0):
         raise ValueError(f"tol must be > 0, got {tol!r}.")
     if autodiff not in _AUTODIFF:
