@@ -33,6 +33,7 @@ import torch
 from scipy.cluster.vq import kmeans2
 from torch import Tensor, nn
 
+from ._training import adam_ascent
 from ._validation import check_points, check_positive, check_positive_int
 from .jacobian import Generator
 
@@ -276,13 +277,9 @@ def fit_rbf_precision(
     net = RBFPrecision(centres, lam, data.shape[1], zeta)
     with torch.no_grad():
         mu = mean(codes)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    history = torch.empty(int(steps), dtype=codes.dtype)
-    for step in range(int(steps)):
-        loss = -gaussian_log_likelihood(data, mu, net.std(codes)).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        history[step] = -loss.detach()
+    history = adam_ascent(
+        net.parameters(),
+        lambda: gaussian_log_likelihood(data, mu, net.std(codes)).mean(),
+        steps, lr, dtype=codes.dtype)
     net.eval().requires_grad_(False)
     return RBFFit(net, history)

@@ -29,6 +29,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
+from ._training import adam_ascent
 from .cache import load_or_train, reproducible
 from .expected_metric import ExpectedMetric
 from .rbf_precision import RBFPrecision, fit_rbf_precision, gaussian_log_likelihood
@@ -164,14 +165,9 @@ def _fit_sigma_net(config: StochasticVAEConfig, vae: TrainedVAE) -> dict[str, Te
     net = SigmaNet(z.shape[1], X.shape[1], config.sigma_hidden).double()
     with torch.no_grad():
         mu = vae.model.decode(z)
-    opt = torch.optim.Adam(net.parameters(), lr=config.sigma_lr)
-    history = torch.empty(config.sigma_steps, dtype=torch.float64)
-    for step in range(config.sigma_steps):
-        loss = -gaussian_log_likelihood(X, mu, net(z)).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        history[step] = -loss.detach()
+    history = adam_ascent(
+        net.parameters(), lambda: gaussian_log_likelihood(X, mu, net(z)).mean(),
+        config.sigma_steps, config.sigma_lr)
     out = {f"model.{k}": v.detach().clone() for k, v in net.state_dict().items()}
     out["history"] = history
     return out

@@ -35,6 +35,7 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
+from ._training import adam_ascent
 from .cache import load_or_train, reproducible
 from .data import Digits, load_digits_data
 
@@ -184,16 +185,13 @@ def _train_reproducibly(config: VAEConfig, X: Tensor) -> dict[str, Tensor]:
     gen = torch.Generator().manual_seed(config.seed)
     torch.manual_seed(config.seed)
     model = DigitsVAE(X.shape[1], config.latent_dim, config.hidden).double()
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
-    history = torch.empty(config.steps, dtype=torch.float64)
-    for step in range(config.steps):
+
+    def mean_elbo() -> Tensor:
         noise = torch.randn(X.shape[0], config.latent_dim, generator=gen,
                             dtype=torch.float64)
-        loss = -model.elbo(X, config.obs_std, noise).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        history[step] = -loss.detach()
+        return model.elbo(X, config.obs_std, noise).mean()
+
+    history = adam_ascent(model.parameters(), mean_elbo, config.steps, config.lr)
     tensors = {f"model.{k}": v.detach().clone() for k, v in model.state_dict().items()}
     tensors["elbo_history"] = history
     return tensors
