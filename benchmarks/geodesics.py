@@ -73,10 +73,16 @@ CONFIGS = [
 
 
 def _timed(fn):
+    """``(fn(), seconds)``; ``None`` instead of the result if ``fn`` raised a
+    ValueError (e.g. the solver ran into a singular metric), which the table
+    counts as not converged."""
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        out = fn()
+        try:
+            out = fn()
+        except ValueError:
+            out = None
     return out, time.perf_counter() - t
 
 
@@ -110,34 +116,48 @@ def run_benchmark(metric, pairs, configs=CONFIGS, label: str = "", batched: bool
         lengths, secs, conv = [], 0.0, 0
         for b in range(B):
             r, dt = _timed(lambda: gm.geodesic(metric, Z0[b], Z1[b], **opts))
-            lengths.append(r.length if r.converged else np.inf)
-            conv += r.converged
+            ok = r is not None and r.converged
+            lengths.append(r.length if ok else np.inf)
+            conv += ok
             secs += dt
         rows[name] = (np.array(lengths), secs / B, conv)
     out = {"rows": rows}
     if batched:
         rs, t_batch = _timed(lambda: gm.geodesics(metric, Z0, Z1))
+        rs = rs if rs is not None else [None] * B
+        ok = [r is not None and r.converged for r in rs]
         rows["energy, 65 points, batched"] = (
-            np.array([r.length if r.converged else np.inf for r in rs]),
-            t_batch / B, sum(r.converged for r in rs))
+            np.array([r.length if o else np.inf for r, o in zip(rs, ok)]),
+            t_batch / B, sum(ok))
         t_serial = rows["energy, 65 points (default)"][1] * B
         out["batched"] = (t_batch, t_serial)
     best = np.min(np.stack([v[0] for v in rows.values()]), axis=0)
     out["best"] = best
     straight = gm.spline_length_energy(
         metric, torch.stack([gm.straight_line(a, b, 64) for a, b in zip(Z0, Z1)]))[0]
+    # ratios over the pairs some configuration solved (best is finite)
+    solved = np.isfinite(best)
     print(f"\nGeodesic benchmark {label}: {B} pairs, torch threads = "
           f"{torch.get_num_threads()}")
-    print(f"straight line / best: mean {np.mean(straight.numpy() / best):.4f}")
+    if not solved.all():
+        print(f"no configuration converged on pair(s) "
+              f"{np.flatnonzero(~solved).tolist()}; ratios use the other "
+              f"{int(solved.sum())}")
+    print(f"straight line / best: mean "
+          f"{np.mean(straight.numpy()[solved] / best[solved]):.4f}")
     print(f"{'method':<34} {'mean L/best':>11} {'worst L/best':>12} "
           f"{'s / pair':>9} {'converged':>9}")
+    print("(L/best over the pairs the method converged on; a converged "
+          "curve may be a longer local geodesic)")
     for name, (L, s, c) in rows.items():
-        ratio = L / best
+        ratio = L[np.isfinite(L)] / best[np.isfinite(L)]
+        ratio = ratio if ratio.size else np.array([np.inf])
         print(f"{name:<34} {'1 + ' + format(np.mean(ratio) - 1, '.1e'):>11} "
               f"{'1 + ' + format(np.max(ratio) - 1, '.1e'):>12} "
               f"{s:>9.3f} {c:>6}/{B}")
     for name, ratio, s in STOCHMAN_QUOTED:
         print(f"{name:<34} {ratio:>11.4f} {'':>12} {s:>9.2f} {'':>9}")
+    print("best length per pair: " + " ".join(f"{b:.6f}" for b in best))
     if batched:
         t_batch, t_serial = out["batched"]
         print(f"batched vs one at a time ({B} pairs): {t_batch:.2f} s vs "

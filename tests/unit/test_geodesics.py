@@ -306,3 +306,34 @@ def test_unresolved_metric_is_refined_or_reported():
     assert abs(polyline - fine.length) <= 1e-3 * fine.length
     # the refined curve must pay for crossing the ridge
     assert fine.length > float((z1 - z0).norm())
+
+
+def test_pullback_energy_by_jvp_equals_curve_energy(net_metric):
+    # the solver's fast route (one Jacobian-vector product per segment)
+    # must give the discrete energy of gm.curve_energy and its gradient
+    from gmtheory.geodesics import _polyline_energy
+    g = torch.Generator().manual_seed(3)
+    c = torch.randn(3, 17, 2, generator=g, dtype=DT)
+    a = c.clone().requires_grad_(True)
+    b = c.clone().requires_grad_(True)
+    Ea, Eb = _polyline_energy(net_metric, a), gm.curve_energy(net_metric, b)
+    (ga,) = torch.autograd.grad(Ea.sum(), a)
+    (gb,) = torch.autograd.grad(Eb.sum(), b)
+    torch.testing.assert_close(Ea, Eb, rtol=1e-12, atol=0)
+    torch.testing.assert_close(ga, gb, rtol=1e-10, atol=1e-12)
+
+
+def test_resolution_probe_does_not_change_the_refined_geodesic(monkeypatch):
+    # checking resolution at a loose tolerance first must lead to the same
+    # refined, converged geodesic as converging every level to tol
+    import importlib
+    geo = importlib.import_module("gmtheory.geodesics")
+    m = ridge_metric()
+    z0 = torch.tensor([-1.0, 0.1], dtype=DT)
+    z1 = torch.tensor([1.0, -0.2], dtype=DT)
+    fast = gm.geodesic(m, z0, z1)
+    monkeypatch.setattr(geo, "PROBE_TOL", 0.0)       # probe disabled
+    slow = gm.geodesic(m, z0, z1)
+    assert fast.converged and slow.converged
+    assert fast.curve.shape == slow.curve.shape
+    assert abs(fast.length - slow.length) <= 1e-8 * slow.length
