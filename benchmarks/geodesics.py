@@ -9,11 +9,21 @@ one torch thread, and whether the solver reported convergence.  It also
 compares solving the ten pairs in one batched problem with solving them one
 at a time.
 
-Usage::
+Decoders (``--suite``): ``tanh`` a 2-32-32-10 tanh MLP (float64 closure);
+``wide32`` an untrained float32 ``torch.nn`` MLP 2-256-784 with sigmoid
+output (the size of an MNIST decoder); ``vae64`` the book's digits VAE
+decoder; ``vae32`` the same trained decoder as a float32 module (what users
+train); ``routes`` a conformal metric with a costly bump beside the segment
+and a cheap valley on the other side, where the straight-line start ends
+in the longer of two local geodesics.  Since the solver works in float64
+(a float32 module is evaluated by a float64 copy), ``vae32`` and ``vae64``
+give the same lengths.
 
-    python benchmarks/geodesics.py              # 2-32-32-10 tanh MLP
-    python benchmarks/geodesics.py --vae        # the digits VAE decoder
-    python benchmarks/geodesics.py --expected   # also an ExpectedMetric
+Usage (from the repository root, with the README's venv)::
+
+    .venv/bin/python benchmarks/geodesics.py                   # all suites
+    .venv/bin/python benchmarks/geodesics.py --suite vae32 routes
+    .venv/bin/python benchmarks/geodesics.py --expected        # + ExpectedMetric
 
 Another script can call :func:`run_benchmark` with any metric, e.g.::
 
@@ -24,6 +34,8 @@ Another script can call :func:`run_benchmark` with any metric, e.g.::
 from __future__ import annotations
 
 import argparse
+import copy
+import itertools
 import time
 import warnings
 
@@ -44,7 +56,7 @@ def tanh_mlp(seed: int = 0, sizes=(2, 32, 32, 10)):
     """A fixed, smooth decoder with a strongly curved pullback metric."""
     g = torch.Generator().manual_seed(seed)
     Ws = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         scale = 1.0 if i == 0 else a ** -0.5     # curved: unit-scale first layer
         Ws.append(torch.randn(b, a, generator=g, dtype=torch.float64) * scale)
 
@@ -64,12 +76,42 @@ def fixed_pairs(n: int = 10, seed: int = 1, box: float = 1.5, dim: int = 2):
     return Z[0], Z[1]
 
 
+DEFAULT = "energy, default (line + grid starts)"
+
 CONFIGS = [
-    ("energy, 33 points", {"method": "energy", "n_points": 33}),
-    ("energy, 65 points (default)", {"method": "energy", "n_points": 65}),
-    ("energy, 129 points", {"method": "energy", "n_points": 129}),
-    ("bvp, straight-line init", {"method": "bvp", "n_points": 65}),
+    ("energy, straight-line start only", {"multistart": False}),
+    (DEFAULT, {}),
+    ("energy, default, 129 points", {"n_points": 129}),
+    ("bvp, straight-line init", {"method": "bvp"}),
 ]
+
+
+def wide_float32_decoder(seed: int = 0, hidden: int = 256, out: int = 784):
+    """An untrained float32 MLP 2 -> hidden -> out with sigmoid output."""
+    torch.manual_seed(seed)
+    net = torch.nn.Sequential(torch.nn.Linear(2, hidden), torch.nn.Tanh(),
+                              torch.nn.Linear(hidden, out), torch.nn.Sigmoid())
+    return net.float().eval()
+
+
+def two_routes_metric():
+    """Conformal metric: a bump just below the segment from (-1, y) to
+    (1, y) for small y >= 0 and a cheap valley further below."""
+
+    def fn(z):
+        c = torch.tensor([0.0, -0.1], dtype=z.dtype)
+        c2 = torch.tensor([0.0, -0.8], dtype=z.dtype)
+        bump = 1 + 30 * torch.exp(-((z - c) ** 2).sum(-1) / 0.3 ** 2)
+        valley = 1 - 0.8 * torch.exp(-((z - c2) ** 2).sum(-1) / 0.5 ** 2)
+        return (bump * valley)[:, None, None] * torch.eye(2, dtype=z.dtype)
+
+    return gm.FunctionMetric(fn, 2)
+
+
+def two_routes_pairs(n: int = 10):
+    y = torch.linspace(0.0, 0.25, n, dtype=torch.float64)
+    x = torch.linspace(-0.1, 0.1, n, dtype=torch.float64)
+    return (torch.stack([-1.0 + x, y], 1), torch.stack([1.0 + x, y], 1))
 
 
 def _timed(fn):
@@ -103,7 +145,7 @@ def run_benchmark(metric, pairs, configs=CONFIGS, label: str = "", batched: bool
     Returns
     -------
     dict
-        ``rows``: name -> (lengths, seconds per pair, converged count);
+        ``rows``: name -> (lengths, list of seconds per pair, converged count);
         ``best``: best length per pair; ``batched``: (batched s, serial s).
     """
     torch.set_num_threads(1)
@@ -111,25 +153,33 @@ def run_benchmark(metric, pairs, configs=CONFIGS, label: str = "", batched: bool
     B = Z0.shape[0]
     # warm-up (first-call checks, torch.func tracing caches)
     _timed(lambda: gm.geodesic(metric, Z0[0], Z1[0], n_points=17))
-    rows = {}
-    for name, opts in configs:
-        lengths, secs, conv = [], 0.0, 0
-        for b in range(B):
-            r, dt = _timed(lambda: gm.geodesic(metric, Z0[b], Z1[b], **opts))
+    # pair-major order: a change of machine load hits every configuration
+    lengths = {name: [] for name, _ in configs}
+    secs = {name: [] for name, _ in configs}
+    for b in range(B):
+        for name, opts in configs:
+            r, dt = _timed(lambda b=b, opts=opts: gm.geodesic(
+                metric, Z0[b], Z1[b], **opts))
             ok = r is not None and r.converged
-            lengths.append(r.length if ok else np.inf)
-            conv += ok
-            secs += dt
-        rows[name] = (np.array(lengths), secs / B, conv)
+            lengths[name].append(r.length if ok else np.inf)
+            secs[name].append(dt)
+    rows = {name: (np.array(lengths[name]), secs[name],
+                   int(np.isfinite(lengths[name]).sum())) for name, _ in configs}
     out = {"rows": rows}
     if batched:
-        rs, t_batch = _timed(lambda: gm.geodesics(metric, Z0, Z1))
+        # batched and serial, alternated twice; best of two each
+        t_batch = t_serial = np.inf
+        for _ in range(2):
+            rs, t = _timed(lambda: gm.geodesics(metric, Z0, Z1))
+            t_batch = min(t_batch, t)
+            _, t = _timed(lambda: [gm.geodesic(metric, a, b)
+                                   for a, b in zip(Z0, Z1)])
+            t_serial = min(t_serial, t)
         rs = rs if rs is not None else [None] * B
         ok = [r is not None and r.converged for r in rs]
-        rows["energy, 65 points, batched"] = (
+        rows["energy, default, batched"] = (
             np.array([r.length if o else np.inf for r, o in zip(rs, ok)]),
-            t_batch / B, sum(ok))
-        t_serial = rows["energy, 65 points (default)"][1] * B
+            [t_batch / B], sum(ok))
         out["batched"] = (t_batch, t_serial)
     best = np.min(np.stack([v[0] for v in rows.values()]), axis=0)
     out["best"] = best
@@ -145,18 +195,24 @@ def run_benchmark(metric, pairs, configs=CONFIGS, label: str = "", batched: bool
               f"{int(solved.sum())}")
     print(f"straight line / best: mean "
           f"{np.mean(straight.numpy()[solved] / best[solved]):.4f}")
-    print(f"{'method':<34} {'mean L/best':>11} {'worst L/best':>12} "
-          f"{'s / pair':>9} {'converged':>9}")
+    print(f"{'method':<38} {'mean L/best':>11} {'worst L/best':>12} "
+          f"{'median s':>9} {'mean s':>7} {'converged':>9}")
     print("(L/best over the pairs the method converged on; a converged "
           "curve may be a longer local geodesic)")
+    line_row = straight.numpy() / best
+    print(f"{'straight line':<38} {np.mean(line_row[solved]):>11.4f} "
+          f"{np.max(line_row[solved]):>12.4f}")
     for name, (L, s, c) in rows.items():
         ratio = L[np.isfinite(L)] / best[np.isfinite(L)]
         ratio = ratio if ratio.size else np.array([np.inf])
-        print(f"{name:<34} {'1 + ' + format(np.mean(ratio) - 1, '.1e'):>11} "
-              f"{'1 + ' + format(np.max(ratio) - 1, '.1e'):>12} "
-              f"{s:>9.3f} {c:>6}/{B}")
+        print(f"{name:<38} {np.mean(ratio):>11.5f} {np.max(ratio):>12.5f} "
+              f"{np.median(s):>9.3f} {np.mean(s):>7.3f} {c:>6}/{B}")
+        longer = int(np.sum(np.isfinite(L) & (L > straight.numpy() * (1 + 1e-9))))
+        if longer:
+            print(f"{'':<38} ({longer} pair(s) longer than the straight line)")
     for name, ratio, s in STOCHMAN_QUOTED:
-        print(f"{name:<34} {ratio:>11.4f} {'':>12} {s:>9.2f} {'':>9}")
+        print(f"{name:<38} {ratio:>11.4f} {'':>12} {s:>9.2f} {'':>7} {'':>9}")
+    out["straight"] = straight.numpy()
     print("best length per pair: " + " ".join(f"{b:.6f}" for b in best))
     if batched:
         t_batch, t_serial = out["batched"]
@@ -165,35 +221,72 @@ def run_benchmark(metric, pairs, configs=CONFIGS, label: str = "", batched: bool
     return out
 
 
+def _vae_pairs(vae, n: int = 10):
+    g = torch.Generator().manual_seed(1)
+    idx = torch.randperm(vae.codes.shape[0], generator=g)[:2 * n]
+    return vae.codes[idx[:n]], vae.codes[idx[n:]]
+
+
+def suite(name: str):
+    """``(metric, pairs, label)`` of one benchmark suite."""
+    if name == "tanh":
+        return (gm.PullbackMetric(tanh_mlp(), 2), fixed_pairs(),
+                "(2-32-32-10 tanh MLP pullback, float64)")
+    if name == "wide32":
+        Z0, Z1 = fixed_pairs(box=2.0)
+        return (gm.PullbackMetric(wide_float32_decoder(), 2),
+                (Z0.float(), Z1.float()),
+                "(untrained 2-256-784 float32 nn.Module pullback)")
+    if name in ("vae64", "vae32"):
+        vae = gm.train_digits_vae()
+        Z0, Z1 = _vae_pairs(vae)
+        if name == "vae64":
+            return (gm.PullbackMetric(vae.decode, 2), (Z0, Z1),
+                    "(digits VAE pullback, float64)")
+        model32 = copy.deepcopy(vae.model).float()
+        return (gm.PullbackMetric(model32.decode, 2), (Z0.float(), Z1.float()),
+                "(digits VAE pullback, float32 module)")
+    if name == "routes":
+        return two_routes_metric(), two_routes_pairs(), "(two routes, conformal)"
+    raise ValueError(f"unknown suite {name!r}")
+
+
+SUITES = ("tanh", "wide32", "vae64", "vae32", "routes")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--vae", action="store_true", help="use the digits VAE decoder")
+    p.add_argument("--suite", nargs="+", choices=SUITES, default=list(SUITES))
     p.add_argument("--expected", action="store_true",
                    help="also time geodesics of an ExpectedMetric")
     args = p.parse_args(argv)
-    torch.set_default_dtype(torch.float64)
-    if args.vae:
-        vae = gm.train_digits_vae()
-        decoder, label = vae.decode, "(digits VAE pullback)"
-        g = torch.Generator().manual_seed(1)
-        idx = torch.randperm(vae.codes.shape[0], generator=g)[:20]
-        pairs = (vae.codes[idx[:10]], vae.codes[idx[10:]])
-    else:
-        decoder, label = tanh_mlp(), "(2-32-32-10 tanh MLP pullback)"
-        pairs = fixed_pairs()
-    run_benchmark(gm.PullbackMetric(decoder, 2), pairs, label=label)
+    summary = []
+    for name in args.suite:
+        metric, pairs, label = suite(name)
+        out = run_benchmark(metric, pairs, label=label)
+        L, secs, conv = out["rows"][DEFAULT]
+        solved = np.isfinite(L) & np.isfinite(out["best"])
+        ratio = L[solved] / out["best"][solved]
+        t_batch, t_serial = out["batched"]
+        summary.append((name, np.mean(ratio), np.max(ratio),
+                        np.mean(out["straight"][solved] / out["best"][solved]),
+                        np.median(secs), t_serial / t_batch, conv, len(L)))
+    print("\nSummary of the default solver (gm.geodesic with no options); "
+          "best = shortest converged length of any configuration")
+    print(f"{'suite':<8} {'mean L/best':>11} {'worst L/best':>12} "
+          f"{'line/best':>9} {'median s':>9} {'batch speed-up':>14} {'conv':>6}")
+    for name, mean, worst, line, med, speed, conv, n in summary:
+        print(f"{name:<8} {mean:>11.5f} {worst:>12.5f} {line:>9.4f} "
+              f"{med:>9.3f} {speed:>13.1f}x {conv:>3}/{n}")
     if args.expected:
-        if not hasattr(gm, "ExpectedMetric"):
-            print("gm.ExpectedMetric is not available.")
-            return
         std_net = tanh_mlp(seed=5)
 
         def std(z):
             return 0.1 + torch.nn.functional.softplus(std_net(z))
 
-        metric = gm.ExpectedMetric(decoder, std, 2)
-        run_benchmark(metric, pairs, configs=CONFIGS[1:2],
-                      label="(ExpectedMetric, same mean)", batched=True)
+        metric = gm.ExpectedMetric(tanh_mlp(), std, 2)
+        run_benchmark(metric, fixed_pairs(), configs=CONFIGS[1:2],
+                      label="(ExpectedMetric of the tanh MLP)", batched=True)
 
 
 if __name__ == "__main__":

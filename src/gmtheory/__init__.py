@@ -33,7 +33,7 @@ from .clustering import KMedoidsResult, graph_distances, k_medoids
 from .data import Digits, load_digits_data
 from .geodesic_ode import christoffel_symbols, euler_lagrange_residual, geodesic_rhs
 from .geodesics import GeodesicResult, geodesic, geodesics, spline_length_energy
-from .graphs import graph_shortest_path, graph_shortest_paths
+from .graphs import graph_shortest_path, graph_shortest_paths, latent_grid
 from .expected_metric import (
     ExpectedMetric,
     MetricEstimate,
@@ -44,7 +44,7 @@ from .expected_metric import (
 from .distances import MetricAxiomReport, metric_axioms
 from .generators import random_mlp
 from .jacobian import finite_difference_jacobian, jacobian
-from . import ot
+from . import models, ot
 from .metrics import (
     ConstantMetric,
     FunctionMetric,

@@ -1,13 +1,62 @@
-"""The one training loop of the package: full-batch Adam ascent."""
+"""The one training loop of the package: Adam ascent.
+
+:class:`AdamAscent` takes one Adam step on :math:`-J` for a scalar objective
+:math:`J`; :func:`adam_ascent` runs it for a fixed number of steps.  Every
+trained model of the package (the VAEs, the RBF precision, the WGAN critic
+and generator, which alternate two :class:`AdamAscent` steppers) goes through
+:meth:`AdamAscent.step`.
+"""
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import Tensor
 
 from ._validation import check_positive_int
+
+__all__ = ["AdamAscent", "adam_ascent"]
+
+
+class AdamAscent:
+    r"""A stateful Adam optimiser that *maximises* an objective, one step at a time.
+
+    Parameters
+    ----------
+    parameters : iterable of Tensor
+        The parameters to optimise.
+    lr : float
+        Adam learning rate.
+    betas : tuple of float, default (0.9, 0.999)
+        Adam's moment decay rates.
+    project : callable, optional
+        Called with no arguments after every step (e.g. to clip weights back
+        into a box).
+
+    Notes
+    -----
+    Keeping the optimiser between calls matters when two objectives
+    alternate (a WGAN's critic and generator): each keeps its own moment
+    estimates.
+    """
+
+    def __init__(self, parameters: Iterable[Tensor], lr: float,
+                 betas: tuple[float, float] = (0.9, 0.999),
+                 project: Callable[[], None] | None = None) -> None:
+        self.optimizer = torch.optim.Adam(parameters, lr=lr, betas=betas)
+        self.project = project
+
+    def step(self, objective: Callable[[], Tensor]) -> Tensor:
+        """Evaluate ``objective()``, take one Adam step on its negative, return it (detached)."""
+        loss = -objective()
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        if self.project is not None:
+            with torch.no_grad():
+                self.project()
+        return -loss.detach()
 
 
 def adam_ascent(
@@ -24,12 +73,8 @@ def adam_ascent(
     :math:`-J`.  Returns the history of :math:`J`, shape ``(steps,)``.
     """
     steps = check_positive_int(steps, "steps")
-    opt = torch.optim.Adam(parameters, lr=lr)
+    ascent = AdamAscent(parameters, lr)
     history = torch.empty(steps, dtype=dtype)
     for step in range(steps):
-        loss = -objective()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        history[step] = -loss.detach()
+        history[step] = ascent.step(objective)
     return history

@@ -7,6 +7,8 @@ it.
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -19,6 +21,8 @@ __all__ = [
     "check_finite",
     "check_positive",
     "check_positive_int",
+    "check_real",
+    "check_same_dtype",
 ]
 
 
@@ -93,9 +97,61 @@ def check_points(
     return check_finite(t, name)
 
 
+def check_real(value: Any, name: str) -> float:
+    """Return ``value`` as a ``float`` if it is a real number, else raise ``TypeError``.
+
+    Python and NumPy numbers and zero-dimensional tensors or arrays are
+    accepted;
+    strings and booleans are not, although ``float()`` would convert them
+    (``tol="1e-9"`` is a typo to report, not a number to guess).
+
+    >>> check_real(np.float32(0.5), "tol")
+    0.5
+    >>> check_real("1e-9", "tol")
+    Traceback (most recent call last):
+    ...
+    TypeError: tol must be a real number, got str '1e-9'; pass it without quotes.
+    """
+    if isinstance(value, (Tensor, np.ndarray)):
+        is_real = (value.dtype != torch.bool and not value.is_complex()
+                   if isinstance(value, Tensor)
+                   else np.issubdtype(value.dtype, np.integer)
+                   or np.issubdtype(value.dtype, np.floating))
+        ok = value.ndim == 0 and bool(is_real)
+    else:
+        ok = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    if not ok:
+        hint = "; pass it without quotes" if isinstance(value, str) else ""
+        raise TypeError(
+            f"{name} must be a real number, got {type(value).__name__} "
+            f"{value!r}{hint}."
+        )
+    return float(value)
+
+
+def check_same_dtype(t: Tensor, ref: Tensor, name: str, ref_name: str) -> Tensor:
+    """Raise ``TypeError`` unless ``t`` has the dtype of ``ref``.
+
+    Mixing float32 and float64 tensors fails deep inside torch with an
+    error that names neither argument; this check names both and the fix.
+    """
+    if t.dtype != ref.dtype:
+        cast = {torch.float64: ".double()", torch.float32: ".float()"}.get(
+            ref.dtype, f".to({ref.dtype})")
+        raise TypeError(
+            f"{name} has dtype {t.dtype} but {ref_name} has dtype {ref.dtype}; "
+            f"pass tensors of one dtype, e.g. {name}{cast}."
+        )
+    return t
+
+
 def check_positive(value: float, name: str, strict: bool = True) -> float:
-    """Raise ``ValueError`` unless ``value`` is a finite (strictly) positive number."""
-    v = float(value)
+    """Raise ``ValueError`` unless ``value`` is a finite (strictly) positive number.
+
+    A value that is not a real number (a string, a boolean) raises
+    ``TypeError`` (see :func:`check_real`).
+    """
+    v = check_real(value, name)
     ok = np.isfinite(v) and (v > 0 if strict else v >= 0)
     if not ok:
         rel = "> 0" if strict else ">= 0"
@@ -117,8 +173,11 @@ def check_positive_int(value: Any, name: str, minimum: int = 1, *,
     ...
     ValueError: n_samples must be an integer >= 2, got 1.
     """
-    if ((not allow_bool and isinstance(value, bool))
-            or int(value) != value or value < minimum):
+    if isinstance(value, (bool, np.bool_)):
+        v = float(value) if allow_bool else math.nan
+    else:
+        v = check_real(value, name)  # TypeError for strings, None, ...
+    if not math.isfinite(v) or int(v) != v or v < minimum:
         what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ValueError(f"{name} must be {what}, got {value!r}.")
-    return int(value)
+    return int(v)

@@ -3,11 +3,36 @@
 A trained model is stored under a key that is the SHA-256 of its training
 configuration (a JSON-serialisable dict that includes a version of the
 training code), so changing any setting retrains, and rebuilding the book
-reuses the weights.  Files are written atomically (temporary file, then
-``os.replace``) together with a SHA-256 of their bytes; on load the digest is
-checked first and the file is read with ``torch.load(weights_only=True)``.
-A file that fails either check is reported with a warning and retrained,
-never loaded.
+reuses the weights.
+
+**File format.** One file per model, ``<name>-<key>.pt``: a header line
+``gmtheory-cache 1``, a line with the SHA-256 of the body, then the body,
+the bytes of ``torch.save({"config": ..., "tensors": ...})`` serialised in
+memory.  Those bytes depend only on the tensors and the configuration (not
+on a file name or a time), so two processes that train the same model
+reproducibly write identical files; and because the digest travels in the
+same file, written to a temporary file and moved into place with one
+``os.replace``, a reader sees one writer's complete file or the previous
+one, never a checksum of one save next to the weights of another.
+
+**What the checksum protects against.** Torn or truncated writes and bit
+rot: a file whose body does not match its recorded digest is reported with
+a warning and retrained, never loaded.  It is *not* a signature: anyone who
+can write to the cache folder can write a file with a matching digest, and
+such a file loads.  The safety boundary against a malicious file is
+``torch.load(..., weights_only=True)``, which unpickles tensors and plain
+containers only and never runs code; the configuration stored in the file
+must also equal the requested one.
+
+**Read-only folders.** If the cache folder cannot be created or written
+(a read-only file system, a read-only home with ``GMTHEORY_CACHE`` unset),
+the freshly trained tensors are returned from memory with one
+:class:`RuntimeWarning` that names the folder and how to move the cache.
+
+Files of the earlier format (weights in ``<name>-<key>.pt``, digest in a
+``.sha256`` file beside it) are still read when the pair agrees; a pair that
+disagrees is retrained silently, since concurrent writers of that format
+left such pairs behind without any damage to either file.
 
 The cache directory is ``$GMTHEORY_CACHE`` if set, else
 ``~/.cache/gmtheory``.
@@ -16,12 +41,13 @@ The cache directory is ``$GMTHEORY_CACHE`` if set, else
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
 import warnings
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import torch
@@ -72,16 +98,55 @@ def config_key(config: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+#: first line of a cache file of the current format
+_MAGIC = b"gmtheory-cache 1\n"
+_DIGEST_LEN = 64  # hex characters of a SHA-256
 
 
-def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
+def _encode(payload: dict[str, Any]) -> bytes:
+    """Header, SHA-256 of the body, body (``torch.save`` to memory)."""
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    body = buffer.getvalue()
+    return _MAGIC + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+
+
+def _decode(data: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """``(payload, None)`` for an intact file, ``(None, problem)`` otherwise."""
+    if not data.startswith(_MAGIC):
+        return None, "it does not start with the gmtheory cache header"
+    start = len(_MAGIC)
+    recorded = data[start:start + _DIGEST_LEN].decode("ascii", "replace")
+    body = data[start + _DIGEST_LEN + 1:]
+    if hashlib.sha256(body).hexdigest() != recorded:
+        return None, ("its SHA-256 does not match the recorded one (a torn "
+                      "write or a damaged disk)")
+    try:
+        return torch.load(io.BytesIO(body), weights_only=True), None
+    except Exception as err:  # noqa: BLE001  (any unreadable body: retrain)
+        return None, f"it cannot be read ({type(err).__name__}: {err})"
+
+
+def _legacy_payload(path: Path, data: bytes) -> dict[str, Any] | None:
+    """The payload of an earlier-format file whose ``.sha256`` file agrees."""
+    try:
+        recorded = path.with_suffix(".sha256").read_text().strip()
+        if recorded != hashlib.sha256(data).hexdigest():
+            return None
+        return torch.load(io.BytesIO(data), weights_only=True)
+    except Exception:  # noqa: BLE001  (missing checksum, unreadable pickle)
+        return None
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` with one ``os.replace`` of a synced file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
     try:
-        write(tmp)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -89,21 +154,23 @@ def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
 
 
 def _try_load(path: Path, config: dict[str, Any]) -> dict[str, Tensor] | None:
-    sums = path.with_suffix(".sha256")
-    if not path.exists():
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):  # no cache file there
         return None
-    problem = None
-    if not sums.exists():
-        problem = "its checksum file is missing"
-    elif sums.read_text().strip() != _digest(path):
-        problem = "its SHA-256 does not match the recorded one"
-    else:
-        try:
-            payload = torch.load(path, weights_only=True)
-            if payload.get("config") != json.dumps(config, sort_keys=True):
-                problem = "it was trained with a different configuration"
-        except Exception as err:  # unreadable pickle, truncated file, ...
-            problem = f"it cannot be read ({type(err).__name__}: {err})"
+    except OSError as err:
+        data, problem = None, f"it cannot be read ({err})"
+    if data is not None and data.startswith(b"PK"):  # earlier format
+        payload, problem = _legacy_payload(path, data), None
+        if payload is None:
+            return None
+    elif data is not None:
+        payload, problem = _decode(data)
+    if problem is None:
+        if not isinstance(payload, dict) or "tensors" not in payload:
+            problem = "it does not hold a dict of tensors"
+        elif payload.get("config") != json.dumps(config, sort_keys=True):
+            problem = "it was trained with a different configuration"
     if problem is not None:
         warnings.warn(
             f"cache file {path} is corrupted or stale: {problem}; retraining.",
@@ -112,6 +179,28 @@ def _try_load(path: Path, config: dict[str, Any]) -> dict[str, Tensor] | None:
         )
         return None
     return payload["tensors"]
+
+
+def _store(path: Path, payload: dict[str, Any]) -> None:
+    """Write the cache file; on a read-only folder, warn once and go on."""
+    try:
+        _atomic_write(path, _encode(payload))
+    except OSError as err:
+        warnings.warn(
+            f"could not write the trained weights to the cache folder "
+            f"{path.parent} ({err.strerror or err}); using the trained model "
+            "from memory, and it will be trained again next time. Point the "
+            "cache at a writable folder with the environment variable "
+            "GMTHEORY_CACHE (e.g. GMTHEORY_CACHE=/tmp/gmtheory-cache), or "
+            "make that folder writable.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return
+    try:  # the checksum file of the earlier format, now stale
+        path.with_suffix(".sha256").unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def load_or_train(
@@ -140,6 +229,23 @@ def load_or_train(
     tensors : dict of str to Tensor
     hit : bool
         Whether the tensors came from the cache.
+
+    Warns
+    -----
+    RuntimeWarning
+        If the cache file is corrupted or stale (it is then retrained), or
+        the cache folder is not writable (the trained tensors are then
+        returned from memory, not stored).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> train = lambda: {"w": torch.ones(2)}
+    >>> load_or_train("demo", {"lr": 0.1}, train, folder)[1]
+    False
+    >>> load_or_train("demo", {"lr": 0.1}, train, folder)[1]
+    True
     """
     folder = Path(directory) if directory is not None else cache_dir()
     path = folder / f"{name}-{config_key(config)}.pt"
@@ -151,8 +257,5 @@ def load_or_train(
         isinstance(v, Tensor) for v in tensors.values()
     ):
         raise TypeError("train() must return a dict of str to torch.Tensor.")
-    payload = {"config": json.dumps(config, sort_keys=True), "tensors": tensors}
-    _atomic_write(path, lambda tmp: torch.save(payload, tmp))
-    _atomic_write(path.with_suffix(".sha256"),
-                  lambda tmp: Path(tmp).write_text(_digest(path)))
+    _store(path, {"config": json.dumps(config, sort_keys=True), "tensors": tensors})
     return tensors, False

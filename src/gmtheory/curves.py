@@ -27,6 +27,7 @@ import torch
 from torch import Tensor
 
 from ._validation import as_float_tensor, check_finite, check_positive_int
+from .jacobian import _call, _check_callable, _check_module_dtype, check_output
 from .metrics import Metric
 
 __all__ = [
@@ -119,13 +120,37 @@ def decoded_length(generator: Callable[[Tensor], Tensor], gamma: Tensor) -> Tens
     This is the length measured in data space by chords; for a fine
     discretisation it converges to the pullback length from below.
 
+    Parameters
+    ----------
+    generator : callable
+        Maps ``(n, d)`` to ``(n, D)`` (a torch module or function).
+    gamma : Tensor, shape (T + 1, d) or (B, T + 1, d)
+
     Returns
     -------
     Tensor, shape (B,)
+
+    Raises
+    ------
+    TypeError
+        If ``generator`` is not callable, does not return a tensor, or
+        computes in another dtype than ``gamma``.
+    ValueError
+        If ``gamma`` is malformed or the generator returns NaN or infinite
+        values on it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> decoded_length(lambda z: 3 * z, torch.tensor([[0.0], [1.0], [2.0]]))
+    tensor([6.])
     """
+    _check_callable(generator, "generator")
     g = check_curve(gamma)
     B, T1, d = g.shape
-    x = generator(g.reshape(-1, d))
+    flat = g.reshape(-1, d)
+    _check_module_dtype(generator, flat, "generator")
+    x = check_output(_call(generator, flat, "generator"), flat, "generator")
     x = x.reshape(B, T1, -1)
     return (x[:, 1:] - x[:, :-1]).norm(dim=2).sum(dim=1)
 

@@ -265,8 +265,23 @@ def monte_carlo_metric(
     if N < 2:
         raise ValueError(f"eps must hold at least 2 draws (rows) for a standard "
                          f"error, got {N}.")
-    if int(chunk) < 1:
-        raise ValueError(f"chunk must be a positive integer, got {chunk!r}.")
+    chunk = check_positive_int(chunk, "chunk")
+    eps = eps.to(z.dtype)  # noise draws: converting them loses nothing needed
+    with torch.no_grad():  # one realisation first: a clear error, not vmap's
+        try:
+            out = realise(z[:1], eps[0])
+        except RuntimeError as err:
+            raise TypeError(
+                f"realise(z, e) failed on z of shape {tuple(z[:1].shape)} and e "
+                f"of shape {tuple(eps[0].shape)}: {err}"
+            ) from err
+    if not isinstance(out, Tensor) or out.ndim != 2 or out.shape[0] != 1:
+        got = (f"shape {tuple(out.shape)}" if isinstance(out, Tensor)
+               else type(out).__name__)
+        raise ValueError(
+            "realise(z, e) must return the realisation at the point z of "
+            f"shape (1, d) as a tensor of shape (1, D); it returned {got}."
+        )
 
     single = _single_point(realise)   # (d,), (D,) -> (D,)
     jac = vmap(vmap(jacfwd(single), in_dims=(0, None)), in_dims=(None, 0))
@@ -274,13 +289,13 @@ def monte_carlo_metric(
     total_sq = torch.zeros_like(total)
     kept = []
     for start in range(0, N, int(chunk)):
-        J = jac(z, eps[start:start + int(chunk)].to(z.dtype))  # (c, n, D, d)
+        J = jac(z, eps[start:start + chunk])  # (c, n, D, d)
         M = J.transpose(2, 3) @ J
         total = total + M.sum(0)
         total_sq = total_sq + (M ** 2).sum(0)
         if keep_samples:
             kept.append(M)
-    mean = total / N
+    mean = check_finite(total / N, "the Monte Carlo metric (realise's Jacobians)")
     var = ((total_sq - N * mean ** 2) / (N - 1)).clamp_min(0.0)
     samples = torch.cat(kept) if keep_samples else None
     return MetricEstimate(mean, (var / N).sqrt(), N, samples)

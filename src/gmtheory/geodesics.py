@@ -24,7 +24,31 @@ points under a :class:`~gmtheory.metrics.Metric`:
 
 Either can start from the straight line, from a given curve, or from a
 shortest path in a nearest-neighbour graph on latent codes
-(:func:`~gmtheory.graphs.graph_shortest_path`).  The length and energy of the
+(:func:`~gmtheory.graphs.graph_shortest_path`).
+
+**Global starts.** The energy has local minima (a curve that passes an
+obstacle on the wrong side), and the straight-line start can end in one.
+By default (``multistart=None``) the energy method therefore starts each
+pair twice -- from the straight line and from the shortest path in a graph
+(over the codes in ``graph_points`` if given, else over an automatic
+regular grid around the endpoints, :func:`~gmtheory.graphs.latent_grid`,
+in latent dimension ``d <= 3``) -- minimises all starts in one batch to the
+loose tolerance ``PROBE_TOL``, keeps the shorter curve of each pair and
+converges only that one to ``tol``.  A grid path that stays within one grid
+spacing of the segment is taken for the straight line and not solved
+twice.  This finds the global route whenever the graph resolves it (the
+grid has ``GRID_PER_DIM`` points per axis on a cube reaching half the
+endpoints' spread beyond them); it is not a proof of global optimality.
+In higher dimension pass latent codes as ``graph_points``.
+
+**Precision.** The solvers work in float64.  A metric built on a float32
+model (a float32 ``torch.nn.Module`` decoder, say) is evaluated by a
+float64 copy of it (:func:`~gmtheory._promote.float64_metric`), the same
+function; only if no such copy can be made (a closure over float32
+tensors) does the solve run in the model's dtype with the tolerance raised
+to what that dtype resolves (``SQRT_EPS_TOL`` times :math:`\sqrt{\epsilon}`).
+The result records the dtype of the solve and the curve has the caller's
+dtype.  The length and energy of the
 result are evaluated on a cubic-spline interpolant of the curve with
 Gauss--Legendre quadrature, which is far more accurate than the polyline
 sums: the length is stationary at a geodesic, so the :math:`O(T^{-2})`
@@ -46,17 +70,33 @@ from scipy.interpolate import CubicSpline
 from torch import Tensor
 from torch.func import jacfwd, jvp, vmap
 
-from ._validation import (as_float_tensor, check_finite, check_points, check_positive,
-                          check_positive_int)
+from ._promote import float64_metric
+from ._validation import (
+    as_float_tensor,
+    check_finite,
+    check_points,
+    check_positive,
+    check_positive_int,
+)
 from .curves import check_curve, curve_energy, curve_length, segment_lengths
 from .geodesic_ode import _rhs_core, check_metric, check_positive_definite
-from .graphs import graph_shortest_paths
+from .graphs import graph_shortest_paths, latent_grid
 from .jacobian import _single_point
 from .metrics import Metric, PullbackMetric
 
 __all__ = ["GeodesicResult", "geodesic", "geodesics", "spline_length_energy"]
 
 _METHODS = ("energy", "bvp")
+
+#: automatic graph starts are built in latent dimensions up to this one
+MULTISTART_MAX_DIM = 3
+
+#: points per axis of the automatic latent grid, by latent dimension
+GRID_PER_DIM = {1: 33, 2: 15, 3: 7}
+
+#: a solve in a dtype coarser than float64 uses a tolerance of at least
+#: this many times the square root of the dtype's machine epsilon
+SQRT_EPS_TOL = 10.0
 _GAUSS_NODES, _GAUSS_WEIGHTS = np.polynomial.legendre.leggauss(4)
 
 
@@ -90,6 +130,14 @@ class GeodesicResult:
         Discrete energy after each iteration (energy method only).
     seconds : float
         Wall-clock time of the solve.
+    start : str
+        The start the returned curve came from: ``"line"``, ``"init"``,
+        ``"graph"`` (shortest path over ``graph_points``) or ``"grid"``
+        (shortest path over the automatic latent grid).
+    solve_dtype : str
+        The dtype the solver worked in (``"float64"`` unless the metric
+        could not be evaluated in float64); ``curve`` has the dtype of the
+        endpoints whatever this is.
     """
 
     curve: Tensor
@@ -102,6 +150,8 @@ class GeodesicResult:
     ode_residual: float = float("nan")
     energy_history: list = field(default_factory=list)
     seconds: float = 0.0
+    start: str = "line"
+    solve_dtype: str = "float64"
 
 
 # ----------------------------------------------------------------------------
@@ -285,7 +335,7 @@ def _constant_speed(metric: Metric, curves: Tensor, refine: int = 4) -> Tensor:
 
 
 def _check_path_pd(metric: Metric, curves: Tensor, what: str) -> None:
-    B, T1, d = curves.shape
+    d = curves.shape[2]
     mid = (0.5 * (curves[:, 1:] + curves[:, :-1])).reshape(-1, d).detach()
     pts = torch.cat([curves.reshape(-1, d).detach(), mid])
     with torch.no_grad():
@@ -531,9 +581,13 @@ def _solve_energy_refined(metric, curves, tol, max_iter, max_refine):
     comparison is made first at the loose tolerance ``PROBE_TOL``: a pair
     that is unresolved there is upsampled at once instead of being
     converged tightly on a polyline that is discarded anyway; the others
-    are converged to ``tol`` and checked again.
+    are converged to ``tol`` and checked again.  ``max_iter`` is the
+    iteration budget of every level (an int, or for the first level one
+    budget per pair).
     """
     B = curves.shape[0]
+    first = list(max_iter) if isinstance(max_iter, (list, tuple)) else [max_iter] * B
+    max_iter = max(first)
     outs: list = [None] * B
     todo, cur = list(range(B)), curves
 
@@ -551,9 +605,10 @@ def _solve_energy_refined(metric, curves, tol, max_iter, max_refine):
     for level in range(max_refine + 1):
         up: list[Tensor] = []                 # curves to upsample, one per pair
         nxt: list[int] = []
-        budget = [max_iter] * len(todo)       # iterations left on this level
+        # iterations left on this level
+        budget = [first[b] for b in todo] if level == 0 else [max_iter] * len(todo)
         if level < max_refine and tol < PROBE_TOL:
-            g, nit, ok, msg, hist = _solve_energy(metric, cur, PROBE_TOL, max_iter)
+            g, nit, ok, msg, hist = _solve_energy(metric, cur, PROBE_TOL, budget)
             record(g, nit, ok, msg, hist, range(len(todo)), todo)
             gap = gaps(g)
             keep = [j for j in range(len(todo)) if gap[j] <= RESOLUTION_RTOL]
@@ -561,7 +616,7 @@ def _solve_energy_refined(metric, curves, tol, max_iter, max_refine):
                 if gap[j] > RESOLUTION_RTOL:
                     nxt.append(todo[j])
                     up.append(g[j])
-            budget = [max_iter - nit[j] for j in keep]
+            budget = [budget[j] - nit[j] for j in keep]
             cur, todo = g[keep], [todo[j] for j in keep]
         if todo:
             g, nit, ok, msg, hist = _solve_energy(metric, cur, tol, budget)
@@ -639,20 +694,144 @@ def _as_endpoints(Z: object, name: str, dim: int, batched: bool) -> Tensor:
     return check_points(check_finite(z, name), name, dim=dim)
 
 
+def _use_multistart(multistart, method, init, graph_points, d):
+    """Whether to solve from several starts (see the module docstring)."""
+    if multistart is None:
+        return (method == "energy" and init is None
+                and (graph_points is not None or d <= MULTISTART_MAX_DIM))
+    if not isinstance(multistart, bool):
+        raise TypeError(f"multistart must be True, False or None, got "
+                        f"{multistart!r}.")
+    if multistart and (method != "energy" or init is not None):
+        raise ValueError("multistart=True needs method='energy' and no init.")
+    if multistart and graph_points is None and d > MULTISTART_MAX_DIM:
+        raise ValueError(
+            f"multistart=True in latent dimension {d} > {MULTISTART_MAX_DIM} "
+            "needs graph_points (latent codes to build the graph on): an "
+            "automatic grid would be too large.")
+    return multistart
+
+
+def _graph_starts(metric, Z0, Z1, n_points, graph_points, n_neighbors):
+    """Graph-path starts ``(B, n_points, d)``, their kind, and per pair the
+    distance from the segment below which a start counts as the line.
+
+    The automatic grid is built around each pair separately, so that a
+    batch gives exactly the results of solving its pairs one at a time.
+    """
+    B, d = Z0.shape
+    if graph_points is not None:
+        paths = graph_shortest_paths(graph_points, Z0, Z1, metric, n_neighbors)
+        spacing = torch.zeros(B, dtype=Z0.dtype)
+        kind = "graph"
+    else:
+        per_dim, paths, spacing, kind = GRID_PER_DIM[d], [], [], "grid"
+        for z0, z1 in zip(Z0, Z1):
+            grid = latent_grid(torch.stack([z0, z1]), per_dim)
+            paths += graph_shortest_paths(grid, z0[None], z1[None], metric,
+                                          3 ** d - 1, edge_steps=1)
+            spacing.append((grid[:, 0].max() - grid[:, 0].min()) / (per_dim - 1))
+        spacing = torch.stack(spacing)
+    curves = torch.stack([_resample_linear(p, n_points, True) for p in paths])
+    return curves, kind, spacing
+
+
+def _distance_from_segment(curves: Tensor, Z0: Tensor, Z1: Tensor) -> Tensor:
+    """Largest Euclidean distance of each curve ``(B, m, d)`` from the
+    segment between its endpoints, shape ``(B,)``."""
+    u = (Z1 - Z0)[:, None, :]
+    rel = curves - Z0[:, None, :]
+    t = ((rel * u).sum(-1, keepdim=True)
+         / (u * u).sum(-1, keepdim=True).clamp_min(1e-300)).clamp(0.0, 1.0)
+    return (rel - t * u).norm(dim=-1).amax(dim=1)
+
+
+def _best_of_starts(metric, lines, Z0, Z1, n_points, graph_points, n_neighbors,
+                    tol, max_iter):
+    """Minimise the line and graph starts of every pair together to the
+    loose tolerance ``PROBE_TOL``; keep the shorter curve of each pair.
+
+    A grid path that stays within one grid spacing of the segment is the
+    straight line at the grid's resolution and is not solved again.  Returns
+    the kept curves ``(B, n_points, d)``, their iterations, energy histories
+    and start kinds.  A graph start that runs into a singular metric makes
+    the whole batch fall back to the straight lines; a disconnected graph
+    over the user's ``graph_points`` raises.
+    """
+    B = lines.shape[0]
+    none = (lines, [0] * B, [[] for _ in range(B)], ["line"] * B)
+    if graph_points is not None:      # the user's graph: its errors are raised
+        graph, kind, spacing = _graph_starts(metric, Z0, Z1, n_points,
+                                             graph_points, n_neighbors)
+    try:
+        if graph_points is None:
+            graph, kind, spacing = _graph_starts(metric, Z0, Z1, n_points, None,
+                                                 n_neighbors)
+        far = (_distance_from_segment(graph, Z0, Z1) > spacing).nonzero()[:, 0]
+        if far.numel() == 0:
+            return none
+        graph = graph[far]
+        _check_path_pd(metric, graph, "the graph start")
+        starts = torch.cat([lines, _constant_speed(metric, graph)])
+        g, nit, _, _, hist, _ = _minimise_energy(
+            metric, starts, max(tol, PROBE_TOL), max_iter)
+        _check_path_pd(metric, g, "the optimised starts")
+    except ValueError:
+        return none
+    L = spline_length_energy(metric, g)[0]
+    rows = list(range(B))                     # the row of g kept for each pair
+    for k, b in enumerate(far.tolist()):
+        if L[B + k] < L[b]:
+            rows[b] = B + k
+    return (g[rows], [nit[r] for r in rows], [hist[r] for r in rows],
+            [kind if r >= B else "line" for r in rows])
+
+
+def _working_precision(metric, Z0, Z1, tol):
+    """The metric to solve with, its dtype and the tolerance to use."""
+    m64 = float64_metric(metric, torch.cat([Z0, Z1]).detach())
+    if m64 is not None:
+        return m64, torch.float64, tol
+    dtype = Z0.dtype
+    floor = SQRT_EPS_TOL * math.sqrt(torch.finfo(dtype).eps)
+    return metric, dtype, max(tol, floor)
+
+
 def _solve(metric, Z0, Z1, method, n_points, init, graph_points, n_neighbors,
-           tol, max_iter, bvp_jacobian, max_nodes, max_refine):
+           tol, max_iter, bvp_jacobian, max_nodes, max_refine, multistart):
     t_start = time.perf_counter()
     if tol is None:
         tol = 1e-6
-    # a plain call first (PullbackMetric checks its generator on first use)
+    ends = (Z0, Z1)
+    d = Z0.shape[1]
+    several = _use_multistart(multistart, method, init, graph_points, d)
+    metric, work, tol = _working_precision(metric, Z0, Z1, tol)
+    Z0, Z1 = Z0.to(work), Z1.to(work)
+    # a plain call first: a metric that fails says so here
     with torch.no_grad():
         metric._metric(torch.cat([Z0, Z1]))
-    curves = _initial_curves(metric, Z0, Z1, n_points, init, graph_points, n_neighbors)
+    if graph_points is not None:
+        graph_points = check_points(as_float_tensor(graph_points, "graph_points"),
+                                    "graph_points", dim=d).to(work)
+    if init is not None:
+        init = check_curve(init, d, "init").to(work)
+    curves = _initial_curves(metric, Z0, Z1, n_points, init,
+                             None if several else graph_points, n_neighbors)
     _check_path_pd(metric, curves, "the initial path")
     B = Z0.shape[0]
+    kinds = ["init" if init is not None else
+             "graph" if graph_points is not None else "line"] * B
     if method == "energy":
         curves = _constant_speed(metric, curves)
-        outs = _solve_energy_refined(metric, curves, tol, max_iter, max_refine)
+        pre_it, pre_hist = [0] * B, [[] for _ in range(B)]
+        if several:
+            curves, pre_it, pre_hist, kinds = _best_of_starts(
+                metric, curves, Z0, Z1, n_points, graph_points, n_neighbors,
+                tol, max_iter)
+        left = [max(max_iter - it, 0) for it in pre_it]
+        outs = _solve_energy_refined(metric, curves, tol, left, max_refine)
+        outs = [(c, pre_it[b] + nit, ok, msg, pre_hist[b] + hist)
+                for b, (c, nit, ok, msg, hist) in enumerate(outs)]
     else:
         outs = []
         for b in range(B):
@@ -681,10 +860,13 @@ def _solve(metric, Z0, Z1, method, n_points, init, graph_points, n_neighbors,
         )
     results = []
     for b, (c, nit, ok, msg, hist) in enumerate(outs):
+        curve = c.detach().to(ends[0].dtype)      # the caller's dtype
+        curve[0], curve[-1] = ends[0][b], ends[1][b]
         results.append(GeodesicResult(
-            curve=c.clone(), length=float(L[b]), energy=float(E[b]), converged=ok,
+            curve=curve, length=float(L[b]), energy=float(E[b]), converged=ok,
             iterations=nit, method=method, message=msg, ode_residual=float(res[b]),
-            energy_history=list(hist), seconds=seconds,
+            energy_history=list(hist), seconds=seconds, start=kinds[b],
+            solve_dtype=str(work).replace("torch.", ""),
         ))
     return results
 
@@ -704,6 +886,7 @@ def geodesic(
     bvp_jacobian: bool = True,
     max_nodes: int = 5000,
     max_refine: int = 2,
+    multistart: bool | None = None,
 ) -> GeodesicResult:
     r"""Geodesic between two latent points: the curve of least energy.
 
@@ -730,7 +913,8 @@ def geodesic(
         Initial curve from ``z0`` to ``z1`` (resampled); default straight line.
     graph_points : Tensor, shape (N, d), optional
         Latent codes; if given, start from the shortest path in their
-        ``n_neighbors``-NN graph with Riemannian edge lengths.
+        ``n_neighbors``-NN graph with Riemannian edge lengths (and, with
+        ``multistart``, also from the straight line, keeping the shorter).
     n_neighbors : int, default 10
     tol : float, optional
         Energy: bound on the Newton decrement of the normalised energy,
@@ -748,10 +932,20 @@ def geodesic(
         where the polyline does not resolve the metric (its length and the
         length of its spline interpolant differ by more than 0.1 %); the
         returned curve then has more than ``n_points`` points.
+    multistart : bool, optional
+        Energy method: also start from the shortest path in a graph (over
+        ``graph_points``, else over an automatic grid around the endpoints)
+        and keep the shorter result (see the module docstring; the result's
+        ``start`` says which won).  Default ``None``: on for
+        ``method="energy"`` without ``init`` when ``graph_points`` is given
+        or the latent dimension is at most 3; ``False`` starts from ``init``,
+        the graph path over ``graph_points`` or the straight line only.
 
     Returns
     -------
     GeodesicResult
+        Computed in float64 (see *Precision* in the module docstring); the
+        curve has the endpoints' dtype.
 
     Raises
     ------
@@ -792,7 +986,7 @@ def geodesic(
             raise ValueError(f"init must be one curve (m, d), got {tuple(init.shape)}.")
     return _solve(metric, Z0, Z1, method, int(n_points), init, graph_points,
                   n_neighbors, tol, max_iter, bvp_jacobian, max_nodes,
-                  int(max_refine))[0]
+                  int(max_refine), multistart)[0]
 
 
 def geodesics(
@@ -851,13 +1045,13 @@ def geodesics(
     """
     check_metric(metric)
     allowed = {"method", "n_points", "init", "graph_points", "n_neighbors", "tol",
-               "max_iter", "bvp_jacobian", "max_nodes", "max_refine"}
+               "max_iter", "bvp_jacobian", "max_nodes", "max_refine", "multistart"}
     unknown = set(options) - allowed
     if unknown:
         raise TypeError(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(allowed)}.")
     opts = {"method": "energy", "n_points": 65, "init": None, "graph_points": None,
             "n_neighbors": 10, "tol": None, "max_iter": 1000, "bvp_jacobian": True,
-            "max_nodes": 5000, "max_refine": 2} | options
+            "max_nodes": 5000, "max_refine": 2, "multistart": None} | options
     _check_options(opts["method"], opts["n_points"], opts["tol"], opts["max_iter"],
                    opts["n_neighbors"])
     A = _as_endpoints(Z0, "Z0", metric.dim, batched=True)
@@ -868,4 +1062,4 @@ def geodesics(
     return _solve(metric, A, B, opts["method"], int(opts["n_points"]), opts["init"],
                   opts["graph_points"], opts["n_neighbors"], opts["tol"],
                   opts["max_iter"], opts["bvp_jacobian"], opts["max_nodes"],
-                  int(opts["max_refine"]))
+                  int(opts["max_refine"]), opts["multistart"])

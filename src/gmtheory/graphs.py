@@ -21,7 +21,7 @@ from ._validation import check_points, check_positive_int
 from .curves import curve_length
 from .metrics import Metric
 
-__all__ = ["graph_shortest_path", "graph_shortest_paths"]
+__all__ = ["graph_shortest_path", "graph_shortest_paths", "latent_grid"]
 
 
 def _edge_lengths(metric: Metric | None, a: Tensor, b: Tensor, steps: int = 4) -> Tensor:
@@ -40,7 +40,8 @@ def _check_optional_metric(metric: object) -> None:
                         f"{type(metric).__name__}.")
 
 
-def _knn_graph(V: Tensor, metric: Metric | None, k: int) -> csr_matrix:
+def _knn_graph(V: Tensor, metric: Metric | None, k: int,
+               steps: int = 4) -> csr_matrix:
     """Symmetrised ``k``-nearest-neighbour graph on the rows of ``V`` (n, d).
 
     Returns the sparse ``(n, n)`` matrix of edge weights: the lengths of the
@@ -53,12 +54,14 @@ def _knn_graph(V: Tensor, metric: Metric | None, k: int) -> csr_matrix:
     rows = np.repeat(np.arange(n), k)
     cols = idx[:, 1:].reshape(-1)
     keep = rows != cols
-    rows, cols = rows[keep], cols[keep]
+    # each undirected edge once (i < j): its length is measured once
+    pairs = np.unique(np.sort(np.stack([rows[keep], cols[keep]], 1), axis=1), axis=0)
+    rows, cols = pairs[:, 0], pairs[:, 1]
     with torch.no_grad():
-        w = _edge_lengths(metric, V[rows], V[cols]).numpy()
+        w = _edge_lengths(metric, V[rows], V[cols], steps).numpy()
     w = np.maximum(w, 1e-300)  # coincident points: keep the edge
     W = coo_matrix((w, (rows, cols)), shape=(n, n)).tocsr()
-    return W.maximum(W.T)
+    return W + W.T
 
 
 def graph_shortest_paths(
@@ -67,6 +70,7 @@ def graph_shortest_paths(
     Z1: Tensor,
     metric: Metric | None = None,
     n_neighbors: int = 10,
+    edge_steps: int = 4,
 ) -> list[Tensor]:
     r"""Shortest paths between many endpoint pairs in one kNN graph.
 
@@ -81,6 +85,9 @@ def graph_shortest_paths(
     Z0, Z1 : Tensor, shape (B, d)
     metric : Metric, optional
     n_neighbors : int
+    edge_steps : int, default 4
+        Sub-segments per edge for its Riemannian length (midpoint rule on
+        each); 1 is the cheapest, enough for short edges.
 
     Returns
     -------
@@ -109,10 +116,11 @@ def graph_shortest_paths(
         raise ValueError(f"z0 and z1 must have the same shape, got "
                          f"{tuple(Z0.shape)} and {tuple(Z1.shape)}.")
     n_neighbors = check_positive_int(n_neighbors, "n_neighbors")
+    edge_steps = check_positive_int(edge_steps, "edge_steps")
     B = Z0.shape[0]
     V = torch.cat([P, Z0, Z1])
     k = min(n_neighbors, V.shape[0] - 1)
-    W = _knn_graph(V, metric, k)
+    W = _knn_graph(V, metric, k, edge_steps)
     src = np.arange(P.shape[0], P.shape[0] + B)
     dst = src + B
     usrc, inv = np.unique(src, return_inverse=True)
@@ -192,3 +200,67 @@ def graph_shortest_path(
         raise ValueError(f"z0 and z1 must be single points of shape (d,), got "
                          f"{tuple(z0.shape)} and {tuple(z1.shape)}.")
     return graph_shortest_paths(points, z0[None], z1[None], metric, n_neighbors)[0]
+
+
+def latent_grid(points: Tensor, per_dim: int, margin: float = 0.5) -> Tensor:
+    r"""A regular grid on a cube around ``points``, for graph starts.
+
+    The cube is centred on the bounding box of ``points`` and has half-width
+
+    .. math::
+
+        h = (1 + \text{margin})\,\max_j \tfrac12\bigl(\max_i z_{ij}
+        - \min_i z_{ij}\bigr),
+
+    the same in every direction, so a route that leaves the segment
+    between two points sideways by up to :math:`h` is on the grid.
+
+    Parameters
+    ----------
+    points : Tensor, shape (n, d)
+        E.g. the endpoints of the geodesics to be computed.
+    per_dim : int
+        Grid points per axis (``per_dim ** d`` in all).
+    margin : float, default 0.5
+        Relative enlargement of the half-width.
+
+    Returns
+    -------
+    Tensor, shape (per_dim ** d, d)
+
+    Raises
+    ------
+    ValueError
+        For bad points, ``per_dim < 2`` or a negative margin.
+
+    Notes
+    -----
+    Used by :func:`gmtheory.geodesic` for its automatic graph starts
+    (chapter *Geodesics*).
+
+    Examples
+    --------
+    >>> import torch
+    >>> latent_grid(torch.tensor([[0.0, 0.0], [2.0, 0.0]]), 3, margin=0.0)
+    tensor([[ 0., -1.],
+            [ 0.,  0.],
+            [ 0.,  1.],
+            [ 1., -1.],
+            [ 1.,  0.],
+            [ 1.,  1.],
+            [ 2., -1.],
+            [ 2.,  0.],
+            [ 2.,  1.]])
+    """
+    P = check_points(points, "points")
+    per_dim = check_positive_int(per_dim, "per_dim", minimum=2)
+    if not margin >= 0:
+        raise ValueError(f"margin must be non-negative, got {margin}.")
+    lo, hi = P.min(0).values, P.max(0).values
+    centre = 0.5 * (lo + hi)
+    half = (1 + margin) * float((0.5 * (hi - lo)).max())
+    if half <= 0:
+        half = 1.0              # a single point: a unit cube around it
+    axes = [torch.linspace(float(c) - half, float(c) + half, per_dim,
+                           dtype=P.dtype) for c in centre]
+    return torch.cartesian_prod(*axes).reshape(-1, P.shape[1])

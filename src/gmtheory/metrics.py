@@ -18,9 +18,20 @@ import torch
 from torch import Tensor
 from torch.func import jacfwd, vmap
 
-from ._validation import as_float_tensor, check_finite, check_points, check_positive_int
-from .jacobian import (Generator, _check_callable, _single_point, _vmap_jacobian,
-                       check_generator)
+from ._validation import (
+    as_float_tensor,
+    check_finite,
+    check_points,
+    check_positive_int,
+    check_same_dtype,
+)
+from .jacobian import (
+    Generator,
+    _check_callable,
+    _single_point,
+    _vmap_jacobian,
+    check_generator,
+)
 
 __all__ = [
     "Metric",
@@ -48,6 +59,10 @@ class Metric(ABC):
         Latent dimension ``d``.
     """
 
+    #: whether :meth:`_metric` is positive semi-definite by construction
+    #: (``J^T J``); if not, public methods check the eigenvalues
+    _psd_by_construction = True
+
     def __init__(self, dim: int):
         self.dim = check_positive_int(dim, "dim")
 
@@ -62,6 +77,62 @@ class Metric(ABC):
         """Validate points ``(n, d)`` before they reach :meth:`_metric`."""
         return check_points(z, name, dim=self.dim)
 
+    def _checked_metric(self, z: Tensor) -> Tensor:
+        """:meth:`_metric` at validated points, with its values checked.
+
+        Every public method goes through here, so a metric that is NaN or
+        infinite (a generator that overflows) or that is not a symmetric
+        ``(n, d, d)`` tensor raises wherever it happens, not only at the
+        first point ever evaluated.
+        """
+        try:
+            M = self._metric(z)
+        except RuntimeError as err:  # a dtype or shape mismatch inside torch
+            raise TypeError(
+                f"{type(self).__name__} could not be evaluated at points of "
+                f"shape {tuple(z.shape)} and dtype {z.dtype}: {err}. Give the "
+                "points the dtype and dimension that the metric's map expects."
+            ) from err
+        n, d = z.shape
+        if not isinstance(M, Tensor) or M.shape != (n, d, d):
+            shape = tuple(M.shape) if isinstance(M, Tensor) else type(M).__name__
+            raise ValueError(
+                f"{type(self).__name__} must give metric tensors of shape "
+                f"(n, d, d) = ({n}, {d}, {d}); it gave {shape}."
+            )
+        values = M.detach()
+        bad = ~torch.isfinite(values).flatten(1).all(dim=1)
+        if bool(bad.any()):
+            first = int(bad.nonzero()[0, 0])
+            raise ValueError(
+                f"the metric is NaN or infinite at {int(bad.sum())} of {n} "
+                f"points, the first at z = {z[first].tolist()}: the map that "
+                "defines it overflows or is not differentiable there. Evaluate "
+                "it at points where it is finite (e.g. in a smaller region)."
+            )
+        scale = values.abs().flatten(1).amax(dim=1).clamp_min(
+            torch.finfo(values.dtype).tiny)
+        asym = (values - values.transpose(1, 2)).abs().flatten(1).amax(dim=1)
+        tol = 64 * d * torch.finfo(values.dtype).eps
+        if bool((asym > tol * scale).any()):
+            raise ValueError(
+                f"{type(self).__name__} is not symmetric: |M - M^T| reaches "
+                f"{float((asym / scale).max()):.3g} of max|M|. A metric tensor "
+                "must be symmetric; symmetrise it, e.g. 0.5 * (M + M^T)."
+            )
+        if not self._psd_by_construction:
+            lam = torch.linalg.eigvalsh(0.5 * (values + values.transpose(1, 2)))
+            low = lam[:, 0] / scale
+            if bool((low < -tol).any()):
+                first = int((low < -tol).nonzero()[0, 0])
+                raise ValueError(
+                    f"{type(self).__name__} is not positive semi-definite: at "
+                    f"z = {z[first].tolist()} its smallest eigenvalue is "
+                    f"{float(lam[first, 0]):.3g}. A metric tensor needs "
+                    "eigenvalues >= 0."
+                )
+        return M
+
     def metric_tensor(self, z: Tensor) -> Tensor:
         """Metric tensors ``M(z)`` at a batch of points.
 
@@ -72,23 +143,29 @@ class Metric(ABC):
         Returns
         -------
         Tensor, shape (n, d, d)
+
+        Raises
+        ------
+        ValueError
+            If ``z`` is not a finite ``(n, d)`` batch, or the metric is NaN,
+            infinite or not symmetric at some point.
         """
         z = self._points(z)
-        return self._metric(z)
+        return self._checked_metric(z)
 
     __call__ = metric_tensor
 
     def inner(self, z: Tensor, u: Tensor, v: Tensor) -> Tensor:
         r"""Inner products :math:`u_i^\top M(z_i) v_i`, shape ``(n,)``."""
         z = self._points(z)
-        u = check_points(u, "u", dim=self.dim)
-        v = check_points(v, "v", dim=self.dim)
+        u = check_same_dtype(check_points(u, "u", dim=self.dim), z, "u", "z")
+        v = check_same_dtype(check_points(v, "v", dim=self.dim), z, "v", "z")
         if not (z.shape[0] == u.shape[0] == v.shape[0]):
             raise ValueError(
                 "z, u and v must have the same number of rows, got "
                 f"{z.shape[0]}, {u.shape[0]} and {v.shape[0]}."
             )
-        return torch.einsum("ni,nij,nj->n", u, self._metric(z), v)
+        return torch.einsum("ni,nij,nj->n", u, self._checked_metric(z), v)
 
     def norm(self, z: Tensor, v: Tensor) -> Tensor:
         r"""Riemannian norms :math:`\|v_i\|_{z_i}`, shape ``(n,)``."""
@@ -116,13 +193,15 @@ class Metric(ABC):
             Entry ``[n, i, j, k]`` is :math:`\partial M_{ij}(z_n)/\partial z_k`.
         """
         z = self._points(z)
+        self._checked_metric(z)
         try:
-            return _metric_derivative(self, z)
+            dM = _metric_derivative(self, z)
         except RuntimeError as err:
             raise TypeError(
                 "the metric could not be differentiated with torch.func: "
                 f"{err}. Write it with differentiable torch operations."
             ) from err
+        return check_finite(dM, "the derivative of the metric")
 
 
 def _metric_derivative(metric: Metric, z: Tensor) -> Tensor:
@@ -173,9 +252,13 @@ class PullbackMetric(Metric):
         self._checked = False
 
     def jacobian(self, z: Tensor) -> Tensor:
-        """Jacobian of the generator, shape ``(n, D, d)``."""
+        """Jacobian of the generator, shape ``(n, D, d)``.
+
+        Raises ``ValueError`` if it is NaN or infinite at some point.
+        """
         z = self._points(z)
-        return _vmap_jacobian(self.generator, z, "generator")
+        J = _vmap_jacobian(self.generator, z, "generator")
+        return check_finite(J, "the Jacobian of the generator")
 
     def _points(self, z: Tensor, name: str = "z") -> Tensor:
         z = check_points(z, name, dim=self.dim)
@@ -243,6 +326,8 @@ class FunctionMetric(Metric):
     dim : int
         Latent dimension ``d``.
     """
+
+    _psd_by_construction = False
 
     def __init__(self, fn: Callable[[Tensor], Tensor], dim: int):
         super().__init__(dim)

@@ -38,19 +38,22 @@ def test_cache_hit_returns_identical_tensors(tmp_path):
     assert not hit3 and len(calls) == 2
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "checksum"])
+@pytest.mark.parametrize("damage", ["flip", "truncate", "checksum", "header"])
 def test_corrupted_cache_is_detected_and_retrained(tmp_path, damage):
     calls = []
     load_or_train("x", {"k": 1}, _counter_train(calls), tmp_path)
     (pt,) = tmp_path.glob("x-*.pt")
     data = bytearray(pt.read_bytes())
-    if damage == "flip":
+    if damage == "flip":  # bit rot in the weights
         data[len(data) // 2] ^= 0xFF
-        pt.write_bytes(bytes(data))
-    elif damage == "truncate":
-        pt.write_bytes(bytes(data[:100]))
+    elif damage == "truncate":  # a torn write
+        data = data[:100]
+    elif damage == "checksum":  # the recorded digest is damaged
+        at = data.index(b"\n") + 5
+        data[at] = ord("0") if data[at] != ord("0") else ord("1")
     else:
-        pt.with_suffix(".sha256").unlink()
+        data[:4] = b"XXXX"
+    pt.write_bytes(bytes(data))
     with pytest.warns(RuntimeWarning, match="corrupted or stale"):
         t, hit = load_or_train("x", {"k": 1}, _counter_train(calls), tmp_path)
     assert not hit and len(calls) == 2 and torch.equal(t["w"], torch.arange(4.0))

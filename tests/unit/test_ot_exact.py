@@ -45,7 +45,7 @@ def _problem(n: int, m: int, seed: int, k: int = 2):
 
 @pytest.mark.parametrize("n, m, seed", [(1, 1, 0), (1, 6, 1), (5, 7, 2),
                                          (30, 20, 3), (60, 60, 4)])
-@pytest.mark.parametrize("method", ["highs", "highs-ds", "highs-ipm"])
+@pytest.mark.parametrize("method", ["network_simplex", "lp", "highs-ds", "highs-ipm"])
 def test_exact_matches_pot_and_lp_invariants(n, m, seed, method):
     a, b, C = _problem(n, m, seed)
     res = exact_ot(a, b, C, method=method)
@@ -66,6 +66,48 @@ def test_exact_matches_pot_and_lp_invariants(n, m, seed, method):
     _, log = pot.emd(a, b, C, log=True)
     np.testing.assert_allclose(a @ log["u"] + b @ log["v"], a @ res.f + b @ res.g,
                                rtol=1e-9, atol=1e-10)
+    # the documented gauge of the potentials
+    assert res.g[-1] == 0.0
+
+
+def test_exact_default_is_network_simplex_and_lp_agrees():
+    a, b, C = _problem(40, 30, 14)
+    ns = exact_ot(a, b, C)
+    lp = exact_ot(a, b, C, method="lp")
+    assert ns.method == "network_simplex" and lp.method == "highs"
+    # the network simplex is POT's emd: same value to rounding
+    np.testing.assert_allclose(ns.cost, pot.emd2(a, b, C), rtol=1e-13, atol=0)
+    # an independent route (HiGHS on the n m LP) reaches the same optimum
+    np.testing.assert_allclose(ns.cost, lp.cost, rtol=1e-10)
+    # generic costs: unique plan and (up to the gauge) unique potentials
+    np.testing.assert_allclose(ns.plan, lp.plan, atol=1e-10)
+    np.testing.assert_allclose(ns.f, lp.f, atol=1e-8)
+    np.testing.assert_allclose(ns.g, lp.g, atol=1e-8)
+
+
+@pytest.mark.parametrize("method", ["network_simplex", "lp"])
+def test_exact_degenerate_problem_gives_optimal_certificates(method):
+    # integer costs on a grid with uniform weights: many optimal plans and
+    # potentials; each route must return an optimal primal-dual pair
+    x = np.arange(6.0)
+    C = np.abs(x[:, None] - x[None, ::-1])
+    u = np.full(6, 1 / 6)
+    res = exact_ot(u, u, C, method=method)
+    slack = C - res.f[:, None] - res.g[None, :]
+    assert slack.min() >= -1e-12
+    np.testing.assert_allclose(u @ res.f + u @ res.g, res.cost, atol=1e-12)
+    assert abs((res.plan * slack).sum()) <= 1e-12
+    np.testing.assert_allclose(res.cost, pot.emd2(u, u, C), atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["network_simplex", "lp"])
+def test_exact_zero_weight_potentials_are_feasible(method):
+    a, b, C = _problem(5, 6, 15)
+    a[1], b[[0, 4]] = 0.0, 0.0
+    a, b = a / a.sum(), b / b.sum()
+    res = exact_ot(a, b, C, method=method)
+    assert (C - res.f[:, None] - res.g[None, :]).min() >= -1e-10
+    np.testing.assert_allclose(a @ res.f + b @ res.g, res.cost, rtol=1e-10)
 
 
 def test_exact_plan_equals_pot_plan_when_unique():
@@ -143,10 +185,11 @@ def test_exact_nan_costs_and_bad_method():
         exact_ot(a, b, [["x"] * 4] * 3)
 
 
-def test_exact_iteration_limit_warns():
+@pytest.mark.parametrize("method", ["network_simplex", "lp"])
+def test_exact_iteration_limit_warns(method):
     a, b, C = _problem(30, 30, 12)
     with pytest.warns(RuntimeWarning, match=r"iteration limit"):
-        res = exact_ot(a, b, C, max_iter=1)
+        res = exact_ot(a, b, C, method=method, max_iter=1)
     assert not res.converged
     assert np.isnan(res.f).all() and np.isnan(res.g).all()
 

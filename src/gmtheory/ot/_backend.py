@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ._inputs import check_cost, check_weights
+from ._inputs import check_cost, check_exponent, check_weights
 
 __all__ = ["is_torch", "to_tensor", "to_output", "torch_cost", "uniform"]
 
@@ -51,9 +51,21 @@ def checked_problem(a: Any, b: Any, C: Any) -> tuple[Tensor, Tensor, Tensor]:
     """
     Cn = check_cost(C, None, "C")
     n, m = Cn.shape
-    check_weights(a, "a", n)
-    check_weights(b, "b", m)
-    return to_tensor(a), to_tensor(b), to_tensor(C)
+    return _mass_one(a, "a", n), _mass_one(b, "b", m), to_tensor(C)
+
+
+def _mass_one(w: Any, name: str, n: int) -> Tensor:
+    """Validated weights as float64, divided by their sum if it is not 1.
+
+    Weights within rounding of mass 1 but computed in float32 (or off by up to
+    the tolerance of :func:`check_weights`) would make the two marginals of
+    a transport problem disagree in mass, and no plan could match both.
+    """
+    check_weights(w, name, n)
+    t = to_tensor(w)
+    if abs(float(t.detach().sum()) - 1.0) > n * np.finfo(np.float64).eps:
+        return t / t.sum()
+    return t
 
 
 def torch_cost(x: Tensor, y: Tensor, p: float = 2.0) -> Tensor:
@@ -63,7 +75,9 @@ def torch_cost(x: Tensor, y: Tensor, p: float = 2.0) -> Tensor:
     gradients reach ``x`` and ``y``.  For ``p = 2`` the squared distance is
     formed from differences (not from the expansion
     :math:`\|x\|^2 - 2x\cdot y + \|y\|^2`, which loses digits).
+    Raises ``ValueError`` unless ``p`` is a finite number ``> 0``.
     """
+    p = check_exponent(p)
     diff = x[:, None, :] - y[None, :, :]
     sq = (diff * diff).sum(-1)
     if p == 2:

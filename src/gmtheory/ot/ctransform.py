@@ -24,22 +24,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ._inputs import _to_numpy, check_cost
+from ._inputs import check_cost, check_potential, check_weights
 
 __all__ = ["c_transform", "cbar_transform", "dual_value", "dual_violation"]
-
-
-def _potential(h: Any, name: str, n: int) -> None:
-    arr = _to_numpy(h, name)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D potential vector, got shape {arr.shape}.")
-    if arr.shape[0] != n:
-        raise ValueError(
-            f"{name} has {arr.shape[0]} entries but the cost matrix expects {n} "
-            "(one per point on that side)."
-        )
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinite values.")
 
 
 def _min_over(values: Any, axis: int) -> Any:
@@ -94,7 +81,7 @@ def c_transform(h: Any, C: Any) -> Any:
     array([-0.5,  0. ])
     """
     Cn = check_cost(C, None, "C")
-    _potential(h, "h", Cn.shape[0])
+    check_potential(h, "h", Cn.shape[0])
     h, C = _as_pair(h, C)
     return _min_over(C - h[:, None], 0)
 
@@ -131,7 +118,7 @@ def cbar_transform(g: Any, C: Any) -> Any:
     array([ 0. , -0.5])
     """
     Cn = check_cost(C, None, "C")
-    _potential(g, "g", Cn.shape[1])
+    check_potential(g, "g", Cn.shape[1])
     g, C = _as_pair(g, C)
     return _min_over(C - g[None, :], 1)
 
@@ -139,16 +126,15 @@ def cbar_transform(g: Any, C: Any) -> Any:
 def dual_value(f: Any, g: Any, a: Any, b: Any) -> float:
     r"""Dual objective :math:`\sum_i a_i f_i + \sum_j b_j g_j` (a float).
 
+    Raises ``ValueError`` if ``a`` or ``b`` is not a probability vector or
+    ``f``, ``g`` are not finite potentials with one entry per weight.
+
     >>> dual_value([1.0, 0.0], [0.0, 2.0], [0.5, 0.5], [0.5, 0.5])
     1.5
     """
-    f, g = _to_numpy(f, "f"), _to_numpy(g, "g")
-    a, b = _to_numpy(a, "a"), _to_numpy(b, "b")
-    if f.shape != a.shape or g.shape != b.shape:
-        raise ValueError(
-            f"f, g must match the weights a, b: got f {f.shape}, a {a.shape}, "
-            f"g {g.shape}, b {b.shape}."
-        )
+    a, b = check_weights(a, "a"), check_weights(b, "b")
+    f = check_potential(f, "f", a.shape[0], "the weight vector a")
+    g = check_potential(g, "g", b.shape[0], "the weight vector b")
     return float(a @ f + b @ g)
 
 
@@ -161,7 +147,6 @@ def dual_violation(f: Any, g: Any, C: Any) -> float:
     1.0
     """
     Cn = check_cost(C, None, "C")
-    _potential(f, "f", Cn.shape[0])
-    _potential(g, "g", Cn.shape[1])
-    f, g = _to_numpy(f, "f"), _to_numpy(g, "g")
+    f = check_potential(f, "f", Cn.shape[0])
+    g = check_potential(g, "g", Cn.shape[1])
     return float((f[:, None] + g[None, :] - Cn).max())

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import numpy as np
 import torch
 from torch import Tensor
 
-from .._validation import check_points
+from .._validation import check_finite, check_points
 from ._backend import to_tensor, torch_cost, uniform
-from ._inputs import check_weights
+from ._inputs import check_potential, check_weights
 
 __all__ = ["primal_gradient", "dual_gradient", "envelope_gradient"]
 
@@ -45,6 +44,7 @@ def _generate(theta: Any, generator: Callable, z: Any) -> tuple[Tensor, Tensor]:
             "generator(theta, z) must return a (n, k) tensor of generated points, "
             f"got {getattr(x, 'shape', type(x).__name__)}."
         )
+    check_finite(x.detach(), "the output of generator(theta, z)")
     return th, x
 
 
@@ -101,6 +101,11 @@ def primal_gradient(theta: Tensor, generator: Callable[[Tensor, Tensor], Tensor]
             f"plan must have shape (n, m) = ({x.shape[0]}, {Y.shape[0]}), got "
             f"{tuple(P.shape)}."
         )
+    if bool((check_finite(P, "plan") < 0).any()):
+        raise ValueError(
+            f"plan must be non-negative (a coupling); its smallest entry is "
+            f"{float(P.min()):.3g}."
+        )
     value = (P * torch_cost(x, Y.to(x.dtype), p)).sum()
     (grad,) = torch.autograd.grad(value, th)
     return grad
@@ -154,9 +159,7 @@ def dual_gradient(theta: Tensor, generator: Callable[[Tensor, Tensor], Tensor],
     """
     th, x = _generate(theta, generator, z)
     Y = check_points(to_tensor(y), "y", dim=x.shape[1])
-    gv = to_tensor(g).detach()
-    if gv.shape != (Y.shape[0],):
-        raise ValueError(f"g must have shape ({Y.shape[0]},), got {tuple(gv.shape)}.")
+    gv = torch.as_tensor(check_potential(g, "g", Y.shape[0], "the data y"))
     aw = uniform(x.shape[0]) if a is None else check_weights(a, "a", x.shape[0])
     h = (torch_cost(x, Y.to(x.dtype), p) - gv[None, :]).min(dim=1).values
     (grad,) = torch.autograd.grad((to_tensor(aw) * h).sum(), th)

@@ -24,8 +24,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._validation import check_positive_int
-from ._inputs import _to_numpy, check_weights, cost_matrix
+from .._validation import check_positive, check_positive_int
+from ._inputs import (
+    check_cloud,
+    check_exponent,
+    check_potential,
+    check_weights,
+    cost_matrix,
+)
 
 __all__ = ["SemiDiscreteResult", "laguerre_cells", "semidiscrete_dual",
            "semidiscrete_ot"]
@@ -70,17 +76,21 @@ class SemiDiscreteResult:
 
 
 def _targets(y: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
-    Y = _to_numpy(y, "y")
-    Y = Y[:, None] if Y.ndim == 1 else Y
-    if Y.ndim != 2 or not np.isfinite(Y).all():
-        raise ValueError(f"y must be a finite (m, k) point cloud, got shape {Y.shape}.")
+    Y = check_cloud(y, "y")
     bw = np.full(Y.shape[0], 1.0 / Y.shape[0]) if b is None else check_weights(b, "b", Y.shape[0])
     return Y, bw
 
 
 def _draw(sampler: Callable, n: int, rng: np.random.Generator, k: int) -> np.ndarray:
-    X = _to_numpy(sampler(n, rng), "sampler output")
-    X = X[:, None] if X.ndim == 1 else X
+    """Draw ``n`` samples and check them: shape ``(n, k)``, finite."""
+    out = sampler(n, rng)
+    try:
+        X = check_cloud(out, "the output of sampler(n, generator)")
+    except (TypeError, ValueError) as err:
+        raise type(err)(
+            f"{err} The sampler must return n finite samples, shape (n, k) = "
+            f"({n}, {k})."
+        ) from None
     if X.shape != (n, k):
         raise ValueError(
             f"sampler(n, generator) must return an (n, k) = ({n}, {k}) array of "
@@ -110,10 +120,8 @@ def laguerre_cells(x: Any, y: Any, g: Any, p: float = 2.0) -> np.ndarray:
     >>> laguerre_cells([[0.1], [0.9]], [[0.0], [1.0]], [0.0, 0.0]).tolist()
     [0, 1]
     """
-    gv = _to_numpy(g, "g")
     C = cost_matrix(x, y, p)
-    if gv.shape != (C.shape[1],):
-        raise ValueError(f"g must have shape ({C.shape[1]},), got {gv.shape}.")
+    gv = check_potential(g, "g", C.shape[1], "the support y")
     return np.argmin(C - gv[None, :], axis=1)
 
 
@@ -142,10 +150,12 @@ def semidiscrete_dual(g: Any, x: Any, y: Any, b: Any = None,
     0.375
     """
     Y, bw = _targets(y, b)
-    gv = _to_numpy(g, "g")
-    if gv.shape != bw.shape:
-        raise ValueError(f"g must have shape {bw.shape}, got {gv.shape}.")
+    gv = check_potential(g, "g", Y.shape[0], "the support y")
     vals = (cost_matrix(x, Y, p) - gv[None, :]).min(axis=1) + bw @ gv
+    if len(vals) < 2:
+        raise ValueError(
+            f"x must hold at least 2 samples for a standard error, got {len(vals)}."
+        )
     return float(vals.mean()), float(vals.std(ddof=1) / math.sqrt(len(vals)))
 
 
@@ -154,7 +164,7 @@ def semidiscrete_ot(sampler: Callable[[int, np.random.Generator], Any], y: Any,
                     batch_size: int = 32, step: float = 1.0,
                     n_eval: int = 100_000, tol: float = 0.02,
                     record_every: int = 100, seed: int = 0,
-                    warn: bool = True) -> SemiDiscreteResult:
+                    warn: bool = True, g0: Any = None) -> SemiDiscreteResult:
     r"""Semi-discrete OT: averaged SGD on the dual vector of the discrete side.
 
     Maximises :math:`H(g) = \mathbb E_{x\sim\zeta}[g^{\bar c}(x)] + \langle g, b\rangle`
@@ -193,6 +203,9 @@ def semidiscrete_ot(sampler: Callable[[int, np.random.Generator], Any], y: Any,
         Seed of the generator passed to ``sampler``.
     warn : bool, default True
         Emit a :class:`RuntimeWarning` when the mass error exceeds ``tol``.
+    g0 : array_like, shape (m,), optional
+        Starting dual vector (default zero), e.g. the previous solution when
+        :math:`\zeta` changes little between calls (a generator in training).
 
     Returns
     -------
@@ -232,18 +245,18 @@ def semidiscrete_ot(sampler: Callable[[int, np.random.Generator], Any], y: Any,
     """
     Y, bw = _targets(y, b)
     m, k = Y.shape
+    p = check_exponent(p)
     for name, val in (("n_iter", n_iter), ("batch_size", batch_size),
-                      ("n_eval", n_eval), ("record_every", record_every)):
+                      ("record_every", record_every)):
         check_positive_int(val, name, allow_bool=False)
-    if not (step > 0 and math.isfinite(step)):
-        raise ValueError(f"step must be > 0, got {step!r}.")
-    if not (tol > 0):
-        raise ValueError(f"tol must be > 0, got {tol!r}.")
+    check_positive_int(n_eval, "n_eval", minimum=2, allow_bool=False)
+    step = check_positive(step, "step")
+    tol = check_positive(tol, "tol")
     if not callable(sampler):
         raise TypeError("sampler must be a callable sampler(n, generator).")
 
     rng = np.random.default_rng(seed)
-    g = np.zeros(m)
+    g = np.zeros(m) if g0 is None else check_potential(g0, "g0", m).copy()
     g_bar = np.zeros(m)
     history = []
     for it in range(1, int(n_iter) + 1):

@@ -33,8 +33,16 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .._validation import check_positive_int
-from ._backend import checked_problem, is_torch, to_output, to_tensor, torch_cost, uniform
+from .._validation import check_positive, check_positive_int, check_real
+from ._backend import (
+    checked_problem,
+    is_torch,
+    to_output,
+    to_tensor,
+    torch_cost,
+    uniform,
+)
+from ._inputs import check_cloud, check_exponent
 
 __all__ = ["SinkhornResult", "sinkhorn", "sinkhorn_divergence"]
 
@@ -85,18 +93,14 @@ class SinkhornResult:
 
 
 def _check_options(eps: float, max_iter: int, tol: float, autodiff: str) -> float:
-    try:
-        eps = float(eps)
-    except (TypeError, ValueError):
-        raise TypeError(f"eps must be a positive number, got {type(eps).__name__}.")
+    eps = check_real(eps, "eps")
     if not (math.isfinite(eps) and eps > 0):
         raise ValueError(
             f"eps must be > 0 (the entropic regularisation), got {eps}; for "
             "eps = 0 use the exact solver gmtheory.ot.exact_ot."
         )
     check_positive_int(max_iter, "max_iter", allow_bool=False)
-    if not (tol > 0):
-        raise ValueError(f"tol must be > 0, got {tol!r}.")
+    check_positive(tol, "tol")
     if autodiff not in _AUTODIFF:
         raise ValueError(f"autodiff must be one of {_AUTODIFF}, got {autodiff!r}.")
     return eps
@@ -311,8 +315,10 @@ def sinkhorn_divergence(x: Any, y: Any, eps: float, *, a: Any = None,
     True
     """
     as_torch = is_torch(x, y, a, b)
+    p = check_exponent(p)
+    Xn, Yn = check_cloud(x, "x"), check_cloud(y, "y")  # validated copies
     X, Y = to_tensor(x), to_tensor(y)
-    if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
+    if X.ndim != 2 or Y.ndim != 2 or Xn.shape[1] != Yn.shape[1]:
         raise ValueError(
             f"x and y must be point clouds of shapes (n, k) and (m, k), got "
             f"{tuple(X.shape)} and {tuple(Y.shape)}."
