@@ -51,9 +51,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-__all__ = ["cache_dir", "config_key", "load_or_train", "reproducible"]
+__all__ = ["cache_dir", "config_key", "load_module", "load_or_train",
+           "module_tensors", "reproducible"]
 
 
 @contextmanager
@@ -259,3 +260,69 @@ def load_or_train(
         raise TypeError("train() must return a dict of str to torch.Tensor.")
     _store(path, {"config": json.dumps(config, sort_keys=True), "tensors": tensors})
     return tensors, False
+
+
+def module_tensors(module: nn.Module, prefix: str = "model.") -> dict[str, Tensor]:
+    """A module's parameters and buffers as cacheable tensors, keys prefixed.
+
+    The inverse of :func:`load_module`: ``train()`` of :func:`load_or_train`
+    returns these (one prefix per network, so several networks share a file).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    prefix : str
+        Prepended to every key of ``module.state_dict()``.
+
+    Returns
+    -------
+    dict of str to Tensor
+        Detached copies.
+
+    Notes
+    -----
+    Used by every trained model of the package (the digits VAE, the variance
+    networks, the WAE, the critics and GANs of Part III).
+
+    Examples
+    --------
+    >>> sorted(module_tensors(torch.nn.Linear(2, 1), "lin."))
+    ['lin.bias', 'lin.weight']
+    """
+    return {prefix + k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def load_module(module: nn.Module, tensors: dict[str, Tensor],
+                prefix: str = "model.") -> nn.Module:
+    """Load the ``prefix``-ed entries of ``tensors`` into ``module``, frozen.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A freshly built module of the architecture that was trained.
+    tensors : dict of str to Tensor
+        As returned by :func:`load_or_train` (see :func:`module_tensors`).
+    prefix : str
+        Only keys starting with it are loaded, with the prefix removed.
+
+    Returns
+    -------
+    torch.nn.Module
+        ``module`` itself, in eval mode, parameters not requiring gradients.
+
+    Raises
+    ------
+    RuntimeError
+        From :meth:`torch.nn.Module.load_state_dict` if keys or shapes do not
+        match the module.
+
+    Examples
+    --------
+    >>> lin = torch.nn.Linear(2, 1)
+    >>> twin = load_module(torch.nn.Linear(2, 1), module_tensors(lin))
+    >>> torch.equal(twin.weight, lin.weight), twin.weight.requires_grad
+    (True, False)
+    """
+    module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items()
+                            if k.startswith(prefix)})
+    return module.eval().requires_grad_(False)

@@ -30,7 +30,7 @@ import torch
 from torch import Tensor, nn
 
 from ._training import adam_ascent
-from .cache import load_or_train, reproducible
+from .cache import load_module, load_or_train, module_tensors, reproducible
 from .expected_metric import ExpectedMetric
 from .rbf_precision import RBFPrecision, fit_rbf_precision, gaussian_log_likelihood
 from .vae import TrainedVAE, VAEConfig, _mlp, train_digits_vae
@@ -168,7 +168,7 @@ def _fit_sigma_net(config: StochasticVAEConfig, vae: TrainedVAE) -> dict[str, Te
     history = adam_ascent(
         net.parameters(), lambda: gaussian_log_likelihood(X, mu, net(z)).mean(),
         config.sigma_steps, config.sigma_lr)
-    out = {f"model.{k}": v.detach().clone() for k, v in net.state_dict().items()}
+    out = module_tensors(net)
     out["history"] = history
     return out
 
@@ -180,8 +180,7 @@ def _fit_rbf(config: StochasticVAEConfig, vae: TrainedVAE) -> dict[str, Tensor]:
         zeta=config.zeta, steps=config.rbf_steps, lr=config.rbf_lr,
         seed=config.seed,
     )
-    out = {f"model.{k}": v.detach().clone()
-           for k, v in fit.network.state_dict().items()}
+    out = module_tensors(fit.network)
     out["history"] = fit.log_likelihood
     return out
 
@@ -224,15 +223,11 @@ def train_stochastic_vae(config: StochasticVAEConfig | None = None,
             "digits-rbf-precision", key, lambda: _fit_rbf(config, vae),
             directory=cache_dir)
     d, D = config.base.latent_dim, vae.data.images.shape[1]
-    sigma_net = SigmaNet(d, D, config.sigma_hidden).double()
-    sigma_net.load_state_dict({k[6:]: v for k, v in s_tensors.items()
-                               if k.startswith("model.")})
-    sigma_net.eval().requires_grad_(False)
+    sigma_net = load_module(SigmaNet(d, D, config.sigma_hidden).double(),
+                            s_tensors)
     rbf = RBFPrecision(r_tensors["model.centres"], r_tensors["model.bandwidths"],
                        D, config.zeta)
-    rbf.load_state_dict({k[6:]: v for k, v in r_tensors.items()
-                         if k.startswith("model.")})
-    rbf.eval().requires_grad_(False)
+    load_module(rbf, r_tensors)
     return StochasticVAE(vae, sigma_net, rbf, config, s_tensors["history"],
                          r_tensors["history"],
                          {"vae": vae.cache_hit, "sigma": s_hit, "rbf": r_hit})

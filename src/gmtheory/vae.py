@@ -36,7 +36,7 @@ import torch
 from torch import Tensor, nn
 
 from ._training import adam_ascent
-from .cache import load_or_train, reproducible
+from .cache import load_module, load_or_train, module_tensors, reproducible
 from .data import Digits, load_digits_data
 
 __all__ = ["VAEConfig", "DigitsVAE", "TrainedVAE", "train_digits_vae"]
@@ -192,7 +192,7 @@ def _train_reproducibly(config: VAEConfig, X: Tensor) -> dict[str, Tensor]:
         return model.elbo(X, config.obs_std, noise).mean()
 
     history = adam_ascent(model.parameters(), mean_elbo, config.steps, config.lr)
-    tensors = {f"model.{k}": v.detach().clone() for k, v in model.state_dict().items()}
+    tensors = module_tensors(model)
     tensors["elbo_history"] = history
     return tensors
 
@@ -225,10 +225,7 @@ def train_digits_vae(config: VAEConfig | None = None, cache_dir=None) -> Trained
         directory=cache_dir,
     )
     model = DigitsVAE(data.images.shape[1], config.latent_dim, config.hidden).double()
-    model.load_state_dict(
-        {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
-    )
-    model.eval().requires_grad_(False)
+    load_module(model, tensors)
     with torch.no_grad():
         codes = model.encode(data.images)[0]
     return TrainedVAE(model, config, data, codes, tensors["elbo_history"], hit)

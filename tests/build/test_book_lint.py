@@ -13,6 +13,8 @@ page as text; they execute nothing and run in well under a second.
 * Every numbered display equation of the source post, S1 ... S33, is
   accounted for on the errata page, either as a departure or in the table of
   equations that are correct as written.
+* A bare ``{ref}`` to a heading with maths in it is refused: link text is
+  not typeset, so the reader would see raw TeX.
 
 The strict HTML build (``tests/build/test_book_build.py``) checks the rest:
 that every reference and errata link resolves and every cell runs.
@@ -140,3 +142,38 @@ def test_every_source_equation_is_accounted_for():
     )
     stray = sorted((correct | departures) - everything)
     assert not stray, f"book/errata.md: no such source equations: {stray}"
+
+
+_LABELLED_HEADING = re.compile(r"^\(([\w-]+)\)=\n#+ (.*)$", re.MULTILINE)
+_BARE_REF = re.compile(r"\{ref\}`([\w-]+)`")
+
+
+def test_refs_to_headings_with_maths_carry_their_own_text():
+    # a bare {ref} copies the heading's text into the link, where the maths
+    # is not typeset: the reader sees raw TeX such as "E \lambda"
+    mathy = {}
+    for page in BOOK.rglob("*.md"):
+        for label, title in _LABELLED_HEADING.findall(page.read_text("utf-8")):
+            if "$" in title:
+                mathy[label] = title
+    bad = [f"{page.relative_to(ROOT)}: {{ref}}`{label}` (heading {mathy[label]!r})"
+           for page in BOOK.rglob("*.md")
+           for label in _BARE_REF.findall(page.read_text("utf-8"))
+           if label in mathy]
+    assert not bad, (
+        "write these references with explicit text, {ref}`plain words <label>`,"
+        " since link text is not typeset:\n  " + "\n  ".join(bad))
+
+
+_PRIVATE_NAME = re.compile(r"\b(?:gmtheory|gm)(?:\.\w+)*\._\w+")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_code_cells_use_public_names(chapter: Path):
+    # a chapter shows readers how to use the package: private modules and
+    # functions (a leading underscore) may change without notice
+    bad = [f"line {cell['line']}: {name}"
+           for cell in _code_cells(chapter.read_text("utf-8"))
+           for name in _PRIVATE_NAME.findall(cell["source"])]
+    assert not bad, (f"{chapter.relative_to(ROOT)} uses private names; "
+                     "re-export them publicly:\n  " + "\n  ".join(bad))

@@ -8,9 +8,16 @@ Modules (each holds one idea; public names are re-exported here):
 - :mod:`.semidiscrete_gan` -- the GAN with a dual vector on the data;
 - :mod:`.toy_data` -- two-dimensional toy data;
 - :mod:`.wae` -- the Wasserstein autoencoder with an MMD penalty (the primal
-  approach).
+  approach);
+- :mod:`.compare` -- measurements comparing a trained VAE with a WAE.
+
+:class:`AdamAscent`, the stateful Adam step that every model here trains
+with, lives in :mod:`gmtheory._training` (the package's one Adam loop) and
+is re-exported here for chapters that write their own training steps.
 """
 
+from .._training import AdamAscent
+from .compare import DIGITS_MEASURE_KEYS, code_log_magnification, digits_measures
 from .critics import (
     CRITIC_METHODS,
     Critic,

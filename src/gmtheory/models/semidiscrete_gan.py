@@ -22,7 +22,6 @@ vector), then takes one Adam step on the generator.
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -32,17 +31,10 @@ from torch import Tensor, nn
 
 from .._training import AdamAscent
 from .._validation import check_points, check_positive, check_positive_int
-from ..cache import load_or_train, reproducible
+from ..cache import load_module, module_tensors, reproducible
 from ..ot._backend import torch_cost
 from ..ot.semidiscrete import semidiscrete_ot
-from .wgan import (
-    TRAINING_VERSION,
-    _load,
-    _snapshot_loop,
-    _state,
-    data_digest,
-    mlp_generator,
-)
+from .wgan import TRAINING_VERSION, _cached_training, _snapshot_loop, mlp_generator
 
 __all__ = ["SemiDiscreteGANConfig", "TrainedSemiDiscreteGAN",
            "train_semidiscrete_gan"]
@@ -182,46 +174,44 @@ def train_semidiscrete_gan(data: Any, config: SemiDiscreteGANConfig | None = Non
     cfg = config
 
     def train() -> dict[str, Tensor]:
-        start = time.perf_counter()
-        with reproducible():
-            gen = torch.Generator().manual_seed(cfg.seed)
-            g = mlp_generator(cfg.latent_dim, cfg.hidden, d, cfg.seed)
-            opt = AdamAscent(g.parameters(), cfg.lr, (0.5, 0.9))
-            z_eval = torch.randn(cfg.n_eval, cfg.latent_dim, generator=gen)
+        gen = torch.Generator().manual_seed(cfg.seed)
+        g = mlp_generator(cfg.latent_dim, cfg.hidden, d, cfg.seed)
+        opt = AdamAscent(g.parameters(), cfg.lr, (0.5, 0.9))
+        z_eval = torch.randn(cfg.n_eval, cfg.latent_dim, generator=gen)
 
-            def sampler(k: int, rng: np.random.Generator) -> np.ndarray:
-                z = torch.as_tensor(rng.standard_normal((k, cfg.latent_dim)))
-                with torch.no_grad():
-                    return g(z).numpy()
+        def sampler(k: int, rng: np.random.Generator) -> np.ndarray:
+            z = torch.as_tensor(rng.standard_normal((k, cfg.latent_dim)))
+            with torch.no_grad():
+                return g(z).numpy()
 
-            state = {"dual": np.zeros(n)}
-            errors = torch.empty(cfg.gen_steps, dtype=torch.float64)
+        state = {"dual": np.zeros(n)}
+        errors = torch.empty(cfg.gen_steps, dtype=torch.float64)
 
-            def step(k: int) -> None:
-                sd = semidiscrete_ot(sampler, Y.numpy(), n_iter=cfg.dual_iter,
-                                     batch_size=cfg.dual_batch, step=cfg.dual_step,
-                                     n_eval=n, record_every=cfg.dual_iter,
-                                     seed=cfg.seed * 1_000_003 + k, warn=False,
-                                     g0=state["dual"])
-                state["dual"], errors[k] = sd.g, sd.mass_error
-                h_tilde = torch.as_tensor(sd.g)
+        def step(k: int) -> None:
+            sd = semidiscrete_ot(sampler, Y.numpy(), n_iter=cfg.dual_iter,
+                                 batch_size=cfg.dual_batch, step=cfg.dual_step,
+                                 n_eval=n, record_every=cfg.dual_iter,
+                                 seed=cfg.seed * 1_000_003 + k, warn=False,
+                                 g0=state["dual"])
+            state["dual"], errors[k] = sd.g, sd.mass_error
+            h_tilde = torch.as_tensor(sd.g)
 
-                def objective() -> Tensor:
-                    x = g(torch.randn(cfg.batch_size, cfg.latent_dim, generator=gen))
-                    return -(torch_cost(x, Y) - h_tilde[None, :]).min(dim=1).values.mean()
+            def objective() -> Tensor:
+                x = g(torch.randn(cfg.batch_size, cfg.latent_dim, generator=gen))
+                return -(torch_cost(x, Y) - h_tilde[None, :]).min(dim=1).values.mean()
 
-                opt.step(objective)
+            opt.step(objective)
 
-            out = _snapshot_loop(g, z_eval, cfg.gen_steps, cfg.snapshot_every, step)
-            out |= _state(g, "generator.") | {
-                "dual": torch.as_tensor(state["dual"]), "mass_errors": errors}
-        out["seconds"] = torch.tensor(time.perf_counter() - start)
+        out = _snapshot_loop(g, z_eval, cfg.gen_steps, cfg.snapshot_every, step)
+        out |= module_tensors(g, "generator.") | {
+            "dual": torch.as_tensor(state["dual"]), "mass_errors": errors}
         return out
 
-    key = cfg.as_dict() | {"data": data_digest(Y)}
-    tensors, hit = load_or_train("semidiscrete-gan", key, train, directory=cache_dir)
+    tensors, hit = _cached_training("semidiscrete-gan", cfg, (Y,), train,
+                                    cache_dir, timed=True)
     with reproducible():
-        g = _load(mlp_generator(cfg.latent_dim, cfg.hidden, d), tensors, "generator.")
+        g = load_module(mlp_generator(cfg.latent_dim, cfg.hidden, d), tensors,
+                        "generator.")
     return TrainedSemiDiscreteGAN(g, tensors["dual"], cfg, tensors["mass_errors"],
                                   tensors["snapshot_steps"], tensors["snapshots"],
                                   float(tensors["seconds"]), hit)

@@ -33,7 +33,7 @@ from torch import Tensor, nn
 
 from .._training import adam_ascent
 from .._validation import check_points, check_positive, check_positive_int
-from ..cache import load_or_train, reproducible
+from ..cache import load_module, load_or_train, module_tensors, reproducible
 from ..data import Digits, load_digits_data
 from ..ot.mmd import KERNELS, mmd2
 from ..vae import VAEConfig, _mlp
@@ -213,8 +213,7 @@ def _train(config: WAEConfig, X: Tensor) -> dict[str, Tensor]:
             return -(recon + config.lam * penalty)
 
         adam_ascent(model.parameters(), objective, base.steps, base.lr)
-        tensors = {f"model.{k}": v.detach().clone()
-                   for k, v in model.state_dict().items()}
+        tensors = module_tensors(model)
         tensors["history"] = torch.stack(parts)
         return tensors
 
@@ -262,10 +261,7 @@ def train_digits_wae(config: WAEConfig | None = None, cache_dir=None) -> Trained
     with reproducible():        # initialising the shell must not draw from
         model = DigitsWAE(      # the caller's random stream
             data.images.shape[1], base.latent_dim, base.hidden)
-    model.load_state_dict(
-        {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
-    )
-    model.eval().requires_grad_(False)
+    load_module(model, tensors)
     with torch.no_grad():
         codes = model.encode(data.images)
     return TrainedWAE(model, config, data, codes, tensors["history"], hit)

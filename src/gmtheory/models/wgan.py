@@ -10,7 +10,7 @@ The WGAN solves the dual of :math:`\min_\theta W_1(g_{\theta\#}\zeta, \nu)`,
 
 alternating ``n_critic`` Adam ascent steps of the critic with one Adam
 descent step of the generator (Arjovsky et al., 2017; Gulrajani et al.,
-2017).  Both players use :class:`gmtheory._training.AdamAscent`, the
+2017).  Both players use :class:`gmtheory.models.AdamAscent`, the
 package's one training loop.  Training runs inside
 :func:`gmtheory.cache.reproducible` from fixed seeds, so it is bit-for-bit
 reproducible, and is cached by the hash of its configuration and data.
@@ -29,7 +29,7 @@ from torch import Tensor, nn
 
 from .._training import AdamAscent
 from .._validation import check_points, check_positive, check_positive_int
-from ..cache import load_or_train, reproducible
+from ..cache import load_module, load_or_train, module_tensors, reproducible
 from ..generators import random_mlp
 from .critics import CRITIC_METHODS, Critic, critic_value, gradient_penalty
 
@@ -133,16 +133,6 @@ def _critic_objective(critic: Critic, config: CriticConfig, x: Tensor, y: Tensor
     return value
 
 
-def _load(module: nn.Module, tensors: dict[str, Tensor], prefix: str) -> nn.Module:
-    module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items()
-                            if k.startswith(prefix)})
-    return module.eval().requires_grad_(False)
-
-
-def _state(module: nn.Module, prefix: str) -> dict[str, Tensor]:
-    return {prefix + k: v.detach().clone() for k, v in module.state_dict().items()}
-
-
 def _snapshot_loop(g: nn.Module, z_eval: Tensor, steps: int, every: int,
                    step: Callable[[int], None]) -> dict[str, Tensor]:
     """Run ``step(k)`` for ``k < steps``, keeping ``g(z_eval)`` every ``every``
@@ -156,6 +146,27 @@ def _snapshot_loop(g: nn.Module, z_eval: Tensor, steps: int, every: int,
         if k < steps:
             step(k)
     return {"snapshots": torch.stack(snaps), "snapshot_steps": torch.tensor(kept)}
+
+
+def _cached_training(kind: str, config: Any, data: tuple[Tensor, ...],
+                     train: Callable[[], dict[str, Tensor]], cache_dir: Any,
+                     timed: bool = False) -> tuple[dict[str, Tensor], bool]:
+    """Run ``train()`` inside :func:`reproducible`, cached by configuration and data.
+
+    The cache key is ``config.as_dict()`` with the :func:`data_digest` of
+    ``data``; with ``timed`` the wall time of the run is stored as
+    ``"seconds"`` next to the weights.
+    """
+    def run() -> dict[str, Tensor]:
+        start = time.perf_counter()
+        with reproducible():
+            out = train()
+        if timed:
+            out["seconds"] = torch.tensor(time.perf_counter() - start)
+        return out
+
+    key = config.as_dict() | {"data": data_digest(*data)}
+    return load_or_train(kind, key, run, directory=cache_dir)
 
 
 @dataclass
@@ -230,25 +241,23 @@ def train_critic(x: Any, y: Any, config: CriticConfig | None = None,
                          f"and {tuple(Y.shape)}.")
 
     def train() -> dict[str, Tensor]:
-        with reproducible():
-            torch.manual_seed(config.seed)
-            gen = torch.Generator().manual_seed(config.seed)
-            critic = config.build(X.shape[1])
-            ascent = AdamAscent(critic.parameters(), config.lr, config.betas,
-                                critic.project)
-            record: dict = {}
-            history = torch.empty(config.steps, dtype=torch.float64)
-            for step in range(config.steps):
-                ascent.step(lambda: _critic_objective(critic, config, X, Y, gen, record))
-                history[step] = record["value"]
-            out = _state(critic, "critic.")
-            out["value_history"] = history
-            return out
+        torch.manual_seed(config.seed)
+        gen = torch.Generator().manual_seed(config.seed)
+        critic = config.build(X.shape[1])
+        ascent = AdamAscent(critic.parameters(), config.lr, config.betas,
+                            critic.project)
+        record: dict = {}
+        history = torch.empty(config.steps, dtype=torch.float64)
+        for step in range(config.steps):
+            ascent.step(lambda: _critic_objective(critic, config, X, Y, gen, record))
+            history[step] = record["value"]
+        out = module_tensors(critic, "critic.")
+        out["value_history"] = history
+        return out
 
-    key = config.as_dict() | {"data": data_digest(X, Y)}
-    tensors, hit = load_or_train("critic", key, train, directory=cache_dir)
+    tensors, hit = _cached_training("critic", config, (X, Y), train, cache_dir)
     with reproducible():
-        critic = _load(config.build(X.shape[1]), tensors, "critic.")
+        critic = load_module(config.build(X.shape[1]), tensors, "critic.")
     return TrainedCritic(critic, config, tensors["value_history"], hit)
 
 
@@ -386,42 +395,40 @@ def train_wgan(data: Any, config: WGANConfig | None = None,
     c = config.critic
 
     def train() -> dict[str, Tensor]:
-        start = time.perf_counter()
-        with reproducible():
-            torch.manual_seed(config.seed)
-            gen = torch.Generator().manual_seed(config.seed)
-            g = mlp_generator(config.latent_dim, config.hidden, d, config.seed)
-            critic = c.build(d)
-            critic_opt = AdamAscent(critic.parameters(), c.lr, c.betas, critic.project)
-            gen_opt = AdamAscent(g.parameters(), config.lr, c.betas)
-            z_eval = torch.randn(config.n_eval, config.latent_dim, generator=gen)
-            estimates = torch.empty(config.gen_steps, dtype=torch.float64)
-            record: dict = {}
+        torch.manual_seed(config.seed)
+        gen = torch.Generator().manual_seed(config.seed)
+        g = mlp_generator(config.latent_dim, config.hidden, d, config.seed)
+        critic = c.build(d)
+        critic_opt = AdamAscent(critic.parameters(), c.lr, c.betas, critic.project)
+        gen_opt = AdamAscent(g.parameters(), config.lr, c.betas)
+        z_eval = torch.randn(config.n_eval, config.latent_dim, generator=gen)
+        estimates = torch.empty(config.gen_steps, dtype=torch.float64)
+        record: dict = {}
 
-            def noise() -> Tensor:
-                return torch.randn(n, config.latent_dim, generator=gen)
+        def noise() -> Tensor:
+            return torch.randn(n, config.latent_dim, generator=gen)
 
-            def step(k: int) -> None:
-                for _ in range(config.n_critic):
-                    with torch.no_grad():
-                        fake = g(noise())
-                    critic_opt.step(lambda: _critic_objective(
-                        critic, c, fake, Y, gen, record))  # noqa: B023
-                estimates[k] = record["value"]
-                gen_opt.step(lambda: -critic(g(noise())).mean())
+        def step(k: int) -> None:
+            for _ in range(config.n_critic):
+                with torch.no_grad():
+                    fake = g(noise())
+                critic_opt.step(lambda: _critic_objective(
+                    critic, c, fake, Y, gen, record))  # noqa: B023
+            estimates[k] = record["value"]
+            gen_opt.step(lambda: -critic(g(noise())).mean())
 
-            out = _snapshot_loop(g, z_eval, config.gen_steps,
-                                 config.snapshot_every, step)
-            out |= _state(g, "generator.") | _state(critic, "critic.")
-            out["estimates"] = estimates
-        out["seconds"] = torch.tensor(time.perf_counter() - start)
+        out = _snapshot_loop(g, z_eval, config.gen_steps,
+                             config.snapshot_every, step)
+        out |= module_tensors(g, "generator.") | module_tensors(critic, "critic.")
+        out["estimates"] = estimates
         return out
 
-    key = config.as_dict() | {"data": data_digest(Y)}
-    tensors, hit = load_or_train("wgan", key, train, directory=cache_dir)
+    tensors, hit = _cached_training("wgan", config, (Y,), train, cache_dir,
+                                    timed=True)
     with reproducible():
-        g = _load(mlp_generator(config.latent_dim, config.hidden, d), tensors, "generator.")
-        critic = _load(c.build(d), tensors, "critic.")
+        g = load_module(mlp_generator(config.latent_dim, config.hidden, d),
+                        tensors, "generator.")
+        critic = load_module(c.build(d), tensors, "critic.")
     return TrainedWGAN(g, critic, config, tensors["estimates"],
                        tensors["snapshot_steps"], tensors["snapshots"],
                        float(tensors["seconds"]), hit)
