@@ -30,18 +30,18 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .._training import AdamAscent
 from .._validation import check_points, check_positive, check_positive_int
-from ..cache import load_or_train, reproducible
 from ..ot._backend import torch_cost
 from ..ot.semidiscrete import semidiscrete_ot
+from .cache import load_or_train, reproducible
+from .training import AdamAscent
 from .wgan import (
     TRAINING_VERSION,
-    _load,
-    _snapshot_loop,
-    _state,
     data_digest,
+    load_state,
     mlp_generator,
+    snapshot_loop,
+    state_of,
 )
 
 __all__ = ["SemiDiscreteGANConfig", "TrainedSemiDiscreteGAN",
@@ -212,8 +212,8 @@ def train_semidiscrete_gan(data: Any, config: SemiDiscreteGANConfig | None = Non
 
                 opt.step(objective)
 
-            out = _snapshot_loop(g, z_eval, cfg.gen_steps, cfg.snapshot_every, step)
-            out |= _state(g, "generator.") | {
+            out = snapshot_loop(g, z_eval, cfg.gen_steps, cfg.snapshot_every, step)
+            out |= state_of(g, "generator.") | {
                 "dual": torch.as_tensor(state["dual"]), "mass_errors": errors}
         out["seconds"] = torch.tensor(time.perf_counter() - start)
         return out
@@ -221,7 +221,7 @@ def train_semidiscrete_gan(data: Any, config: SemiDiscreteGANConfig | None = Non
     key = cfg.as_dict() | {"data": data_digest(Y)}
     tensors, hit = load_or_train("semidiscrete-gan", key, train, directory=cache_dir)
     with reproducible():
-        g = _load(mlp_generator(cfg.latent_dim, cfg.hidden, d), tensors, "generator.")
+        g = load_state(mlp_generator(cfg.latent_dim, cfg.hidden, d), tensors, "generator.")
     return TrainedSemiDiscreteGAN(g, tensors["dual"], cfg, tensors["mass_errors"],
                                   tensors["snapshot_steps"], tensors["snapshots"],
                                   float(tensors["seconds"]), hit)

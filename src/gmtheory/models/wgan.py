@@ -10,9 +10,9 @@ The WGAN solves the dual of :math:`\min_\theta W_1(g_{\theta\#}\zeta, \nu)`,
 
 alternating ``n_critic`` Adam ascent steps of the critic with one Adam
 descent step of the generator (Arjovsky et al., 2017; Gulrajani et al.,
-2017).  Both players use :class:`gmtheory._training.AdamAscent`, the
+2017).  Both players use :class:`gmtheory.models.training.AdamAscent`, the
 package's one training loop.  Training runs inside
-:func:`gmtheory.cache.reproducible` from fixed seeds, so it is bit-for-bit
+:func:`gmtheory.models.cache.reproducible` from fixed seeds, so it is bit-for-bit
 reproducible, and is cached by the hash of its configuration and data.
 """
 
@@ -27,11 +27,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .._training import AdamAscent
 from .._validation import check_points, check_positive, check_positive_int
-from ..cache import load_or_train, reproducible
-from ..generators import random_mlp
+from .cache import load_or_train, reproducible
 from .critics import CRITIC_METHODS, Critic, critic_value, gradient_penalty
+from .mlp import mlp
+from .training import AdamAscent
 
 __all__ = ["CriticConfig", "TrainedCritic", "TrainedWGAN", "WGANConfig",
            "data_digest", "mlp_generator", "train_critic", "train_wgan"]
@@ -55,14 +55,14 @@ def mlp_generator(latent_dim: int = 2, hidden: int = 64, dim: int = 2,
     r"""The generator :math:`g_\theta`, an MLP ``(n, latent_dim) -> (n, dim)``, trainable.
 
     Two hidden ReLU layers of width ``hidden``, seeded initialisation
-    (:func:`gmtheory.random_mlp`).
+    (:func:`gmtheory.models.mlp`).
 
     Examples
     --------
     >>> mlp_generator(seed=1)(torch.zeros(3, 2)).shape
     torch.Size([3, 2])
     """
-    return random_mlp([latent_dim, hidden, hidden, dim], "relu", seed).requires_grad_(True)
+    return mlp([latent_dim, hidden, hidden, dim], "relu", seed=seed)
 
 
 @dataclass(frozen=True)
@@ -133,17 +133,17 @@ def _critic_objective(critic: Critic, config: CriticConfig, x: Tensor, y: Tensor
     return value
 
 
-def _load(module: nn.Module, tensors: dict[str, Tensor], prefix: str) -> nn.Module:
+def load_state(module: nn.Module, tensors: dict[str, Tensor], prefix: str) -> nn.Module:
     module.load_state_dict({k[len(prefix):]: v for k, v in tensors.items()
                             if k.startswith(prefix)})
     return module.eval().requires_grad_(False)
 
 
-def _state(module: nn.Module, prefix: str) -> dict[str, Tensor]:
+def state_of(module: nn.Module, prefix: str) -> dict[str, Tensor]:
     return {prefix + k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
-def _snapshot_loop(g: nn.Module, z_eval: Tensor, steps: int, every: int,
+def snapshot_loop(g: nn.Module, z_eval: Tensor, steps: int, every: int,
                    step: Callable[[int], None]) -> dict[str, Tensor]:
     """Run ``step(k)`` for ``k < steps``, keeping ``g(z_eval)`` every ``every``
     steps, before the first and after the last."""
@@ -241,14 +241,14 @@ def train_critic(x: Any, y: Any, config: CriticConfig | None = None,
             for step in range(config.steps):
                 ascent.step(lambda: _critic_objective(critic, config, X, Y, gen, record))
                 history[step] = record["value"]
-            out = _state(critic, "critic.")
+            out = state_of(critic, "critic.")
             out["value_history"] = history
             return out
 
     key = config.as_dict() | {"data": data_digest(X, Y)}
     tensors, hit = load_or_train("critic", key, train, directory=cache_dir)
     with reproducible():
-        critic = _load(config.build(X.shape[1]), tensors, "critic.")
+        critic = load_state(config.build(X.shape[1]), tensors, "critic.")
     return TrainedCritic(critic, config, tensors["value_history"], hit)
 
 
@@ -410,9 +410,9 @@ def train_wgan(data: Any, config: WGANConfig | None = None,
                 estimates[k] = record["value"]
                 gen_opt.step(lambda: -critic(g(noise())).mean())
 
-            out = _snapshot_loop(g, z_eval, config.gen_steps,
+            out = snapshot_loop(g, z_eval, config.gen_steps,
                                  config.snapshot_every, step)
-            out |= _state(g, "generator.") | _state(critic, "critic.")
+            out |= state_of(g, "generator.") | state_of(critic, "critic.")
             out["estimates"] = estimates
         out["seconds"] = torch.tensor(time.perf_counter() - start)
         return out
@@ -420,8 +420,8 @@ def train_wgan(data: Any, config: WGANConfig | None = None,
     key = config.as_dict() | {"data": data_digest(Y)}
     tensors, hit = load_or_train("wgan", key, train, directory=cache_dir)
     with reproducible():
-        g = _load(mlp_generator(config.latent_dim, config.hidden, d), tensors, "generator.")
-        critic = _load(c.build(d), tensors, "critic.")
+        g = load_state(mlp_generator(config.latent_dim, config.hidden, d), tensors, "generator.")
+        critic = load_state(c.build(d), tensors, "critic.")
     return TrainedWGAN(g, critic, config, tensors["estimates"],
                        tensors["snapshot_steps"], tensors["snapshots"],
                        float(tensors["seconds"]), hit)
