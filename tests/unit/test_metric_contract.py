@@ -171,7 +171,7 @@ def test_energy_is_at_least_length_squared_with_equality_at_constant_speed(case)
 class HalfPlane(gm.Metric):
     r"""The Poincare half-plane, :math:`M(x, y) = I / y^2`: ``evaluate`` only."""
 
-    _psd_by_construction = False
+    psd_by_construction = False
 
     def __init__(self):
         super().__init__(2)

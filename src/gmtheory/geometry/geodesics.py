@@ -61,7 +61,8 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -794,14 +795,54 @@ def _working_precision(metric, Z0, Z1, tol):
     return metric, dtype, max(tol, floor)
 
 
-def _solve(metric, Z0, Z1, method, n_points, init, graph_points, n_neighbors,
-           tol, max_iter, bvp_jacobian, max_nodes, max_refine, multistart):
+@dataclass(frozen=True)
+class SolveOptions:
+    """The options of :func:`geodesic` and :func:`geodesics`, with their defaults.
+
+    One place for the defaults; the entry points check the values
+    (:meth:`checked`) and hand the object to the solver.
+    """
+
+    method: str = "energy"
+    n_points: int = 65
+    init: Tensor | None = None
+    graph_points: Tensor | None = None
+    n_neighbors: int = 10
+    tol: float | None = None
+    max_iter: int = 1000
+    bvp_jacobian: bool = True
+    max_nodes: int = 5000
+    max_refine: int = 2
+    multistart: bool | None = None
+
+    def checked(self) -> SolveOptions:
+        """These options validated, with integer counts and a default tol."""
+        _check_options(self.method, self.n_points, self.tol, self.max_iter,
+                       self.n_neighbors)
+        return replace(self, n_points=int(self.n_points),
+                       max_refine=int(self.max_refine),
+                       tol=1e-6 if self.tol is None else self.tol)
+
+
+class Solved(NamedTuple):
+    """What a solver returns for one pair, before lengths are measured."""
+
+    curve: Tensor
+    iterations: int
+    converged: bool
+    message: str
+    history: list
+
+
+def _solve(metric: Metric, Z0: Tensor, Z1: Tensor,
+           opts: SolveOptions) -> list[GeodesicResult]:
     t_start = time.perf_counter()
-    if tol is None:
-        tol = 1e-6
+    method, n_points, init = opts.method, opts.n_points, opts.init
+    graph_points, n_neighbors, tol = opts.graph_points, opts.n_neighbors, opts.tol
+    max_iter = opts.max_iter
     ends = (Z0, Z1)
     d = Z0.shape[1]
-    several = _use_multistart(multistart, method, init, graph_points, d)
+    several = _use_multistart(opts.multistart, method, init, graph_points, d)
     metric, work, tol = _working_precision(metric, Z0, Z1, tol)
     Z0, Z1 = Z0.to(work), Z1.to(work)
     # a plain call first: a metric that fails says so here
@@ -826,18 +867,16 @@ def _solve(metric, Z0, Z1, method, n_points, init, graph_points, n_neighbors,
                 metric, curves, Z0, Z1, n_points, graph_points, n_neighbors,
                 tol, max_iter)
         left = [max(max_iter - it, 0) for it in pre_it]
-        outs = _solve_energy_refined(metric, curves, tol, left, max_refine)
-        outs = [(c, pre_it[b] + nit, ok, msg, pre_hist[b] + hist)
-                for b, (c, nit, ok, msg, hist) in enumerate(outs)]
+        outs = [Solved(c, pre_it[b] + nit, ok, msg, pre_hist[b] + hist)
+                for b, (c, nit, ok, msg, hist) in enumerate(
+                    _solve_energy_refined(metric, curves, tol, left, opts.max_refine))]
     else:
-        outs = []
-        for b in range(B):
-            c, nit, ok, msg = _solve_bvp_one(metric, curves[b], tol, max_nodes,
-                                             bvp_jacobian)
-            outs.append((c, nit, ok, msg, []))
+        outs = [Solved(*_solve_bvp_one(metric, curves[b], tol, opts.max_nodes,
+                                       opts.bvp_jacobian), [])
+                for b in range(B)]
     L, E, res = [], [], []
     for o in outs:
-        g = o[0][None]
+        g = o.curve[None]
         _check_path_pd(metric, g, "the computed path (the solver ran into a "
                        "region where the metric degenerates, e.g. far from the "
                        "data where a saturating decoder is flat)")
@@ -846,12 +885,12 @@ def _solve(metric, Z0, Z1, method, n_points, init, graph_points, n_neighbors,
         E.append(Eb[0])
         res.append(_ode_residual(metric, g, Eb)[0])
     seconds = (time.perf_counter() - t_start) / B
-    bad = [b for b, o in enumerate(outs) if not o[2]]
+    bad = [b for b, o in enumerate(outs) if not o.converged]
     if bad:
         which = f"pair {bad[0]}" if B == 1 else f"pairs {bad}"
         warnings.warn(
             f"geodesic solver ({method}) did not converge for {which} of {B}: "
-            f"{outs[bad[0]][3]}. Increase max_iter, loosen tol, or start from "
+            f"{outs[bad[0]].message}. Increase max_iter, loosen tol, or start from "
             "a better init (e.g. graph_points=latent codes).",
             RuntimeWarning, stacklevel=3,
         )
@@ -974,16 +1013,16 @@ def geodesic(
     (1.7320508076, True)
     """
     check_metric(metric)
-    _check_options(method, n_points, tol, max_iter, n_neighbors)
+    opts = SolveOptions(method, n_points, init, graph_points, n_neighbors, tol,
+                        max_iter, bvp_jacobian, max_nodes, max_refine,
+                        multistart).checked()
     Z0 = _as_endpoints(z0, "z0", metric.dim, batched=False)
     Z1 = _as_endpoints(z1, "z1", metric.dim, batched=False).to(Z0.dtype)
     if init is not None:
         init = check_curve(init, metric.dim, "init")
         if init.shape[0] != 1:
             raise ValueError(f"init must be one curve (m, d), got {tuple(init.shape)}.")
-    return _solve(metric, Z0, Z1, method, int(n_points), init, graph_points,
-                  n_neighbors, tol, max_iter, bvp_jacobian, max_nodes,
-                  int(max_refine), multistart)[0]
+    return _solve(metric, Z0, Z1, replace(opts, init=init))[0]
 
 
 def geodesics(
@@ -1041,22 +1080,14 @@ def geodesics(
     [1.0, 1.0]
     """
     check_metric(metric)
-    allowed = {"method", "n_points", "init", "graph_points", "n_neighbors", "tol",
-               "max_iter", "bvp_jacobian", "max_nodes", "max_refine", "multistart"}
+    allowed = {f.name for f in fields(SolveOptions)}
     unknown = set(options) - allowed
     if unknown:
         raise TypeError(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(allowed)}.")
-    opts = {"method": "energy", "n_points": 65, "init": None, "graph_points": None,
-            "n_neighbors": 10, "tol": None, "max_iter": 1000, "bvp_jacobian": True,
-            "max_nodes": 5000, "max_refine": 2, "multistart": None} | options
-    _check_options(opts["method"], opts["n_points"], opts["tol"], opts["max_iter"],
-                   opts["n_neighbors"])
+    opts = SolveOptions(**options).checked()
     A = _as_endpoints(Z0, "Z0", metric.dim, batched=True)
     B = _as_endpoints(Z1, "Z1", metric.dim, batched=True).to(A.dtype)
     if A.shape != B.shape:
         raise ValueError(f"Z0 and Z1 must have the same shape (B, d), got "
                          f"{tuple(A.shape)} and {tuple(B.shape)}.")
-    return _solve(metric, A, B, opts["method"], int(opts["n_points"]), opts["init"],
-                  opts["graph_points"], opts["n_neighbors"], opts["tol"],
-                  opts["max_iter"], opts["bvp_jacobian"], opts["max_nodes"],
-                  int(opts["max_refine"]), opts["multistart"])
+    return _solve(metric, A, B, opts)

@@ -112,7 +112,7 @@ class Metric(ABC):
 
     #: whether :meth:`evaluate` is positive semi-definite by construction
     #: (``J^T J``); if not, public methods check the eigenvalues
-    _psd_by_construction = True
+    psd_by_construction = True
     #: whether :meth:`validate_maps` has run (once per metric)
     _maps_validated = False
 
@@ -223,7 +223,7 @@ class Metric(ABC):
                 f"{float((asym / scale).max()):.3g} of max|M|. A metric tensor "
                 "must be symmetric; symmetrise it, e.g. 0.5 * (M + M^T)."
             )
-        if not self._psd_by_construction:
+        if not self.psd_by_construction:
             lam = torch.linalg.eigvalsh(0.5 * (values + values.transpose(1, 2)))
             low = lam[:, 0] / scale
             if bool((low < -tol).any()):
@@ -451,7 +451,7 @@ class FunctionMetric(Metric):
         Latent dimension ``d``.
     """
 
-    _psd_by_construction = False
+    psd_by_construction = False
 
     def __init__(self, fn: Callable[[Tensor], Tensor], dim: int):
         super().__init__(dim)

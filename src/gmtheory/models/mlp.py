@@ -29,26 +29,20 @@ def random_mlp(
     seed: int = 0,
     dtype: torch.dtype | None = None,
 ) -> nn.Sequential:
-    r"""A seeded multilayer perceptron :math:`\mathbb R^{d}\to\mathbb R^{D}`.
+    r"""A frozen, seeded perceptron :math:`\mathbb R^{d}\to\mathbb R^{D}`: a test bed.
 
-    .. math::
-
-        f(z) = W_L\,\sigma(\cdots\sigma(W_1 z + b_1)\cdots) + b_L,
-
-    with PyTorch's default initialisation drawn from ``torch.Generator``
-    seeded with ``seed`` (the global random state is left untouched) and no
-    activation after the last layer.
+    :func:`mlp` with ``seed`` and ``requires_grad=False`` on every parameter:
+    weights and biases uniform on :math:`\pm 1/\sqrt{\text{fan-in}}` from a
+    ``torch.Generator`` seeded with ``seed``.  The values do not depend on
+    the global random state, but building the layers draws from it (as
+    ``torch.nn.Linear`` always does), so it advances.
 
     Parameters
     ----------
-    sizes : sequence of int
-        Layer widths ``(d, h_1, ..., D)``; at least two entries.
-    activation : {"tanh", "relu", "softplus"}
-        Hidden-layer non-linearity.
+    sizes, activation, dtype
+        As in :func:`mlp`.
     seed : int
         Seed of the initialisation.
-    dtype : torch.dtype, optional
-        Parameter dtype; default ``torch.get_default_dtype()``.
 
     Returns
     -------
@@ -58,8 +52,7 @@ def random_mlp(
     Raises
     ------
     ValueError
-        If ``sizes`` has fewer than two entries or a non-positive width, or
-        ``activation`` is unknown.
+        As :func:`mlp`.
 
     Notes
     -----
@@ -116,8 +109,9 @@ def mlp(
 
     Notes
     -----
-    Used by the VAE of *Latent variables*, the critics of *GANs: the dual
-    approach* and the test beds of *The pullback metric*.
+    Builds the digits VAE of *Latent variables and the trouble with
+    distances*, the critics and generators of *GANs as the dual approach*
+    and the test beds of *The pullback metric*.
 
     Examples
     --------
