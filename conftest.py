@@ -18,7 +18,6 @@ from pathlib import Path
 
 import jupytext
 import nbval.plugin
-import pytest
 
 BOOK_DIR = Path(__file__).parent / "book"
 

@@ -40,11 +40,11 @@ import warnings
 _HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
-import numpy as np
-import ot as pot
-import torch
+import numpy as np  # noqa: E402  (after the sys.path fix above)
+import ot as pot  # noqa: E402
+import torch  # noqa: E402
 
-import gmtheory as gm
+import gmtheory as gm  # noqa: E402
 
 SIZES = (500, 1000, 2000)
 DIMS = (2, 64)

@@ -115,7 +115,7 @@ def main() -> None:
     verdicts = []
     for dtype in (torch.float32, torch.float64):
         rows = run(dtype)
-        print(f"\n{str(dtype):<14} {'method':<34} {'points':>7} "
+        print(f"\n{dtype!s:<14} {'method':<34} {'points':>7} "
               f"{'ms @ 10k':>10} {'x forward':>10}")
         for name, n, t, ratio in rows:
             print(f"{'':<14} {name:<34} {n:>7} {1e3 * t:>10.2f} {ratio:>10.1f}")
@@ -126,7 +126,7 @@ def main() -> None:
     print(f"target: metric <= 3 (d + 1) = {TARGET} forward passes")
     for dtype, ratio in verdicts:
         status = "met" if ratio <= TARGET else "NOT met"
-        print(f"  {str(dtype):<14} gm.PullbackMetric ratio {ratio:.1f}: {status}")
+        print(f"  {dtype!s:<14} gm.PullbackMetric ratio {ratio:.1f}: {status}")
     print(f"total benchmark time {time.perf_counter() - t_start:.1f} s")
 
 

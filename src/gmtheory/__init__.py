@@ -1,72 +1,105 @@
 """gmtheory: helper package of the executable textbook on latent-variable
 generative models.
 
-Public names are re-exported here from the small modules that hold them:
+The folders follow the book; every public name is re-exported here, so a
+chapter writes ``gm.geodesic`` or ``gm.sinkhorn`` without knowing where it
+lives:
 
-- :mod:`gmtheory.jacobian` -- batched Jacobians with ``torch.func``;
-- :mod:`gmtheory.generators` -- seeded random MLP test beds;
-- :mod:`gmtheory.metrics` -- the :class:`Metric` abstraction and the pullback,
-  constant and closed-form metrics;
-- :mod:`gmtheory.surfaces` -- analytic surfaces with closed-form metrics;
-- :mod:`gmtheory.curves` -- discrete curve length and energy;
-- :mod:`gmtheory.geodesic_ode`, :mod:`gmtheory.geodesics`,
-  :mod:`gmtheory.graphs` -- the geodesic equation and its solvers;
+- :mod:`gmtheory.geometry` -- Part I: Jacobians, :class:`Metric` (the one
+  extension point: a new metric plugs into every solver by subclassing),
+  curves, the geodesic equation and its solvers, graphs, surfaces, the
+  expected metric and the axioms of a distance;
+- :mod:`gmtheory.ot` -- Part II: optimal transport, exact, entropic, dual and
+  semi-discrete, and the MMD;
+- :mod:`gmtheory.models` -- the models and their training: the MLP builder,
+  the one Adam loop, the weight cache and :func:`reproducible`, the VAEs of
+  Part I, the critics, GANs and WAE of Part III;
 - :mod:`gmtheory.data` -- the bundled digits;
-- :mod:`gmtheory.distances` -- numerical test of the metric axioms;
-- :mod:`gmtheory.cache` -- content-addressed cache of trained weights;
-- :mod:`gmtheory.vae` -- the small digits VAE;
-- :mod:`gmtheory.checks`, :mod:`gmtheory.plotting` -- book helpers.
+- :mod:`gmtheory.book` -- helpers of the pages: the checks a chapter makes
+  on its numbers and the figure style (matplotlib is loaded on first use).
+
+Import graph: ``_validation`` <- ``geometry``, ``ot`` <- ``models``;
+``book`` and ``data`` depend on nothing else in the package.
 """
 
-from .cache import cache_dir, config_key, load_or_train
-from .checks import check_close, check_less, check_true
-from .curves import (
+from __future__ import annotations
+
+from typing import Any
+
+from . import book, geometry, models, ot
+from .book import check_close, check_less, check_true
+from .data import Digits, load_digits_data
+from .geometry import (
+    ConstantMetric,
+    ExpectedMetric,
+    FoldedLine,
+    FunctionMetric,
+    GeodesicResult,
+    KMedoidsResult,
+    Metric,
+    MetricAxiomReport,
+    MetricEstimate,
+    Paraboloid,
+    PullbackMetric,
+    SphereChart,
+    Surface,
     check_curve,
+    christoffel_symbols,
     curve_energy,
     curve_length,
     decoded_length,
+    draw_noise,
+    euler_lagrange_residual,
+    finite_difference_jacobian,
+    geodesic,
+    geodesic_rhs,
+    geodesics,
+    graph_distances,
+    graph_shortest_path,
+    graph_shortest_paths,
+    great_circle_distance,
+    jacobian,
+    k_medoids,
+    latent_grid,
+    metric_axioms,
+    monte_carlo_metric,
+    pullback_taylor_error,
     refine_polyline,
+    sample_metric,
     segment_lengths,
+    spline_length_energy,
     straight_line,
 )
-from .clustering import KMedoidsResult, graph_distances, k_medoids
-from .data import Digits, load_digits_data
-from .geodesic_ode import christoffel_symbols, euler_lagrange_residual, geodesic_rhs
-from .geodesics import GeodesicResult, geodesic, geodesics, spline_length_energy
-from .graphs import graph_shortest_path, graph_shortest_paths, latent_grid
-from .expected_metric import (
-    ExpectedMetric,
-    MetricEstimate,
-    draw_noise,
-    monte_carlo_metric,
-    sample_metric,
-)
-from .distances import MetricAxiomReport, metric_axioms
-from .generators import random_mlp
-from .jacobian import finite_difference_jacobian, jacobian
-from . import models, ot
-from .metrics import (
-    ConstantMetric,
-    FunctionMetric,
-    Metric,
-    PullbackMetric,
-    pullback_taylor_error,
-)
-from .plotting import draw_metric_ellipses, new_figure, show_images, use_book_style
-from .rbf_precision import (
+from .models import (
+    DigitsVAE,
     RBFFit,
     RBFPrecision,
-    fit_rbf_precision,
-    gaussian_log_likelihood,
-    rbf_centres,
-)
-from .stochastic_vae import (
     SigmaNet,
     StochasticVAE,
     StochasticVAEConfig,
+    TrainedVAE,
+    VAEConfig,
+    cache,
+    cache_dir,
+    config_key,
+    fit_rbf_precision,
+    gaussian_log_likelihood,
+    load_or_train,
+    random_mlp,
+    rbf_centres,
+    train_digits_vae,
     train_stochastic_vae,
 )
-from .surfaces import FoldedLine, Paraboloid, SphereChart, Surface, great_circle_distance
-from .vae import DigitsVAE, TrainedVAE, VAEConfig, train_digits_vae
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``gm.new_figure`` and the other plotting helpers, loaded on first use."""
+    if name in book.PLOTTING:
+        return getattr(book, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(book.PLOTTING))

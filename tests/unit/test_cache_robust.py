@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from gmtheory import cache
-from gmtheory.cache import config_key, load_or_train
+from gmtheory.models.cache import config_key, load_or_train
 
 
 def _weights(seed: int) -> dict[str, torch.Tensor]:
@@ -104,7 +104,7 @@ def test_read_only_folder_by_permissions(tmp_path):
 _WRITER = textwrap.dedent("""
     import sys, time, warnings
     import torch
-    from gmtheory.cache import load_or_train
+    from gmtheory.models.cache import load_or_train
     warnings.simplefilter("error")
     folder, start, keys = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
     time.sleep(max(0.0, start - time.time()))  # both start together

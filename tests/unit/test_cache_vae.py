@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import gmtheory as gm
-from gmtheory.cache import config_key, load_or_train
+from gmtheory.models.cache import config_key, load_or_train
 
 SMALL = gm.VAEConfig(digits=(0, 1), hidden=16, steps=30)
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import gmtheory as gm
-from gmtheory._training import AdamAscent
 from gmtheory.models import (
+    AdamAscent,
     Critic,
     CriticConfig,
     SemiDiscreteGANConfig,

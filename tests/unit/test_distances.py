@@ -1,4 +1,4 @@
-"""Tests of gmtheory.distances.metric_axioms."""
+"""Tests of gmtheory.geometry.distances.metric_axioms."""
 
 import itertools
 

@@ -314,7 +314,7 @@ def test_unresolved_metric_is_refined_or_reported():
 def test_pullback_energy_by_jvp_equals_curve_energy(net_metric):
     # the solver's fast route (one Jacobian-vector product per segment)
     # must give the discrete energy of gm.curve_energy and its gradient
-    from gmtheory.geodesics import _polyline_energy
+    from gmtheory.geometry.geodesics import _polyline_energy
     g = torch.Generator().manual_seed(3)
     c = torch.randn(3, 17, 2, generator=g, dtype=DT)
     a = c.clone().requires_grad_(True)
@@ -330,7 +330,7 @@ def test_resolution_probe_does_not_change_the_refined_geodesic(monkeypatch):
     # checking resolution at a loose tolerance first must lead to the same
     # refined, converged geodesic as converging every level to tol
     import importlib
-    geo = importlib.import_module("gmtheory.geodesics")
+    geo = importlib.import_module("gmtheory.geometry.geodesics")
     m = ridge_metric()
     z0 = torch.tensor([-1.0, 0.1], dtype=DT)
     z1 = torch.tensor([1.0, -0.2], dtype=DT)

@@ -1,4 +1,4 @@
-"""Tests of gmtheory.jacobian, metrics, surfaces and curves.
+"""Tests of gmtheory.geometry.jacobian, metrics, surfaces and curves.
 
 Every numerical test compares against an independent route: a closed form,
 central finite differences or an SVD.
@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import gmtheory as gm
-from gmtheory.jacobian import check_generator
+from gmtheory.geometry.jacobian import check_generator
 
 DTYPE = torch.float64
 

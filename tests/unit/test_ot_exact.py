@@ -317,17 +317,17 @@ def test_gaussian_w2_against_large_sample_lp():
 
 
 def test_gaussian_w2_errors():
-    I = np.eye(2)
+    eye = np.eye(2)
     with pytest.raises(ValueError, match=r"same length"):
-        gaussian_w2([0.0], I, [0.0, 0.0], I)
+        gaussian_w2([0.0], eye, [0.0, 0.0], eye)
     with pytest.raises(ValueError, match=r"S2 must have shape \(2, 2\)"):
-        gaussian_w2([0.0, 0.0], I, [0.0, 0.0], np.eye(3))
+        gaussian_w2([0.0, 0.0], eye, [0.0, 0.0], np.eye(3))
     with pytest.raises(ValueError, match=r"S1 must be symmetric"):
-        gaussian_w2([0.0, 0.0], [[1.0, 0.5], [0.0, 1.0]], [0.0, 0.0], I)
+        gaussian_w2([0.0, 0.0], [[1.0, 0.5], [0.0, 1.0]], [0.0, 0.0], eye)
     with pytest.raises(ValueError, match=r"S2 must be positive semi-definite"):
-        gaussian_w2([0.0, 0.0], I, [0.0, 0.0], np.diag([1.0, -1.0]))
+        gaussian_w2([0.0, 0.0], eye, [0.0, 0.0], np.diag([1.0, -1.0]))
     with pytest.raises(ValueError, match=r"m1 and m2 must be finite"):
-        gaussian_w2([np.nan, 0.0], I, [0.0, 0.0], I)
+        gaussian_w2([np.nan, 0.0], eye, [0.0, 0.0], eye)
 
 
 # --------------------------------------------------------------------------

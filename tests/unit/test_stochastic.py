@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import gmtheory as gm
-from gmtheory.stochastic_vae import StochasticVAEConfig
+from gmtheory.models.stochastic_vae import StochasticVAEConfig
 
 DT = torch.float64
 

@@ -21,11 +21,11 @@ import torch
 from torch import Tensor
 
 from .._validation import check_points, check_positive_int
-from ..metrics import PullbackMetric
+from ..geometry.metrics import PullbackMetric
 from ..ot._inputs import cost_matrix
 from ..ot.exact import assignment_ot
 from ..ot.mmd import mmd2
-from ..vae import TrainedVAE
+from .vae import TrainedVAE
 from .wae import TrainedWAE
 
 __all__ = ["DIGITS_MEASURE_KEYS", "code_log_magnification", "digits_measures"]

@@ -33,7 +33,7 @@ from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from .._validation import check_points, check_positive, check_positive_int
-from ..generators import random_mlp
+from .mlp import mlp
 
 __all__ = ["CRITIC_METHODS", "Critic", "critic_value", "empirical_lipschitz",
            "gradient_penalty"]
@@ -92,8 +92,7 @@ class Critic(nn.Module):
         self.method = method
         self.clip = check_positive(clip, "clip")
         self.dim = dim
-        self.net = random_mlp([dim] + [hidden] * depth + [1], activation, seed)
-        self.net.requires_grad_(True)
+        self.net = mlp([dim] + [hidden] * depth + [1], activation, seed=seed)
         if method == "sn":
             for i, layer in enumerate(self.net):
                 if isinstance(layer, nn.Linear):

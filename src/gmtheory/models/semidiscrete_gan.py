@@ -29,12 +29,12 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .._training import AdamAscent
 from .._validation import check_points, check_positive, check_positive_int
-from ..cache import load_module, module_tensors, reproducible
 from ..ot._backend import torch_cost
 from ..ot.semidiscrete import semidiscrete_ot
-from .wgan import TRAINING_VERSION, _cached_training, _snapshot_loop, mlp_generator
+from .cache import load_module, module_tensors, reproducible
+from .training import AdamAscent
+from .wgan import TRAINING_VERSION, cached_training, mlp_generator, snapshot_loop
 
 __all__ = ["SemiDiscreteGANConfig", "TrainedSemiDiscreteGAN",
            "train_semidiscrete_gan"]
@@ -202,12 +202,12 @@ def train_semidiscrete_gan(data: Any, config: SemiDiscreteGANConfig | None = Non
 
             opt.step(objective)
 
-        out = _snapshot_loop(g, z_eval, cfg.gen_steps, cfg.snapshot_every, step)
+        out = snapshot_loop(g, z_eval, cfg.gen_steps, cfg.snapshot_every, step)
         out |= module_tensors(g, "generator.") | {
             "dual": torch.as_tensor(state["dual"]), "mass_errors": errors}
         return out
 
-    tensors, hit = _cached_training("semidiscrete-gan", cfg, (Y,), train,
+    tensors, hit = cached_training("semidiscrete-gan", cfg, (Y,), train,
                                     cache_dir, timed=True)
     with reproducible():
         g = load_module(mlp_generator(cfg.latent_dim, cfg.hidden, d), tensors,

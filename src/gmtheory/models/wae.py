@@ -1,7 +1,7 @@
 r"""The Wasserstein autoencoder with an MMD penalty (WAE-MMD) on the digits.
 
 A deterministic encoder :math:`f_\xi` and a decoder :math:`g_\theta` with the
-architecture of the book's digits VAE (:mod:`gmtheory.vae`) minimise the
+architecture of the book's digits VAE (:mod:`gmtheory.models.vae`) minimise the
 relaxed primal objective of Tolstikhin et al. (2018),
 
 .. math::
@@ -18,9 +18,9 @@ images and as many prior draws, redrawn at every step from a seeded
 generator (Algorithm 1 of Tolstikhin et al.); the MMD uses the inverse
 multiquadric kernel and the unbiased U-statistic (:func:`gmtheory.ot.mmd2`).
 Training is Adam through the package's one loop,
-:func:`gmtheory._training.adam_ascent`,
-inside :func:`gmtheory.cache.reproducible`, hence bit-for-bit reproducible,
-and cached by configuration hash (:func:`gmtheory.cache.load_or_train`).
+:func:`gmtheory.models.training.adam_ascent`,
+inside :func:`gmtheory.models.cache.reproducible`, hence bit-for-bit reproducible,
+and cached by configuration hash (:func:`gmtheory.models.cache.load_or_train`).
 """
 
 from __future__ import annotations
@@ -31,12 +31,13 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .._training import adam_ascent
 from .._validation import check_points, check_positive, check_positive_int
-from ..cache import load_module, load_or_train, module_tensors, reproducible
 from ..data import Digits, load_digits_data
 from ..ot.mmd import KERNELS, mmd2
-from ..vae import VAEConfig, _mlp
+from .cache import load_module, load_or_train, module_tensors, reproducible
+from .mlp import mlp
+from .training import adam_ascent
+from .vae import VAEConfig
 
 __all__ = [
     "DigitsWAE",
@@ -122,8 +123,8 @@ class DigitsWAE(nn.Module):
     def __init__(self, data_dim: int = 64, latent_dim: int = 2, hidden: int = 64):
         super().__init__()
         self.data_dim, self.latent_dim = data_dim, latent_dim
-        self.encoder = _mlp([data_dim, hidden, hidden, latent_dim])
-        self.decoder_net = _mlp([latent_dim, hidden, hidden, data_dim])
+        self.encoder = mlp([data_dim, hidden, hidden, latent_dim])
+        self.decoder_net = mlp([latent_dim, hidden, hidden, data_dim])
 
     def encode(self, x: Tensor) -> Tensor:
         """Codes :math:`f_\\xi(x)`, ``(n, D) -> (n, d)``."""
@@ -227,7 +228,7 @@ def train_digits_wae(config: WAEConfig | None = None, cache_dir=None) -> Trained
         Defaults to ``WAEConfig()``: the default VAE's data, architecture and
         seed, IMQ kernel with :math:`C = 2d`, :math:`\\lambda = 10`.
     cache_dir : path, optional
-        Overrides the cache directory (see :func:`gmtheory.cache.cache_dir`).
+        Overrides the cache directory (see :func:`gmtheory.models.cache.cache_dir`).
 
     Returns
     -------

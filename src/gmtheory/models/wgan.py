@@ -12,7 +12,7 @@ alternating ``n_critic`` Adam ascent steps of the critic with one Adam
 descent step of the generator (Arjovsky et al., 2017; Gulrajani et al.,
 2017).  Both players use :class:`gmtheory.models.AdamAscent`, the
 package's one training loop.  Training runs inside
-:func:`gmtheory.cache.reproducible` from fixed seeds, so it is bit-for-bit
+:func:`gmtheory.models.cache.reproducible` from fixed seeds, so it is bit-for-bit
 reproducible, and is cached by the hash of its configuration and data.
 """
 
@@ -27,11 +27,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .._training import AdamAscent
 from .._validation import check_points, check_positive, check_positive_int
-from ..cache import load_module, load_or_train, module_tensors, reproducible
-from ..generators import random_mlp
+from .cache import load_module, load_or_train, module_tensors, reproducible
 from .critics import CRITIC_METHODS, Critic, critic_value, gradient_penalty
+from .mlp import mlp
+from .training import AdamAscent
 
 __all__ = ["CriticConfig", "TrainedCritic", "TrainedWGAN", "WGANConfig",
            "data_digest", "mlp_generator", "train_critic", "train_wgan"]
@@ -55,14 +55,14 @@ def mlp_generator(latent_dim: int = 2, hidden: int = 64, dim: int = 2,
     r"""The generator :math:`g_\theta`, an MLP ``(n, latent_dim) -> (n, dim)``, trainable.
 
     Two hidden ReLU layers of width ``hidden``, seeded initialisation
-    (:func:`gmtheory.random_mlp`).
+    (:func:`gmtheory.models.mlp`).
 
     Examples
     --------
     >>> mlp_generator(seed=1)(torch.zeros(3, 2)).shape
     torch.Size([3, 2])
     """
-    return random_mlp([latent_dim, hidden, hidden, dim], "relu", seed).requires_grad_(True)
+    return mlp([latent_dim, hidden, hidden, dim], "relu", seed=seed)
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def _critic_objective(critic: Critic, config: CriticConfig, x: Tensor, y: Tensor
     return value
 
 
-def _snapshot_loop(g: nn.Module, z_eval: Tensor, steps: int, every: int,
+def snapshot_loop(g: nn.Module, z_eval: Tensor, steps: int, every: int,
                    step: Callable[[int], None]) -> dict[str, Tensor]:
     """Run ``step(k)`` for ``k < steps``, keeping ``g(z_eval)`` every ``every``
     steps, before the first and after the last."""
@@ -148,7 +148,7 @@ def _snapshot_loop(g: nn.Module, z_eval: Tensor, steps: int, every: int,
     return {"snapshots": torch.stack(snaps), "snapshot_steps": torch.tensor(kept)}
 
 
-def _cached_training(kind: str, config: Any, data: tuple[Tensor, ...],
+def cached_training(kind: str, config: Any, data: tuple[Tensor, ...],
                      train: Callable[[], dict[str, Tensor]], cache_dir: Any,
                      timed: bool = False) -> tuple[dict[str, Tensor], bool]:
     """Run ``train()`` inside :func:`reproducible`, cached by configuration and data.
@@ -255,7 +255,7 @@ def train_critic(x: Any, y: Any, config: CriticConfig | None = None,
         out["value_history"] = history
         return out
 
-    tensors, hit = _cached_training("critic", config, (X, Y), train, cache_dir)
+    tensors, hit = cached_training("critic", config, (X, Y), train, cache_dir)
     with reproducible():
         critic = load_module(config.build(X.shape[1]), tensors, "critic.")
     return TrainedCritic(critic, config, tensors["value_history"], hit)
@@ -417,13 +417,13 @@ def train_wgan(data: Any, config: WGANConfig | None = None,
             estimates[k] = record["value"]
             gen_opt.step(lambda: -critic(g(noise())).mean())
 
-        out = _snapshot_loop(g, z_eval, config.gen_steps,
+        out = snapshot_loop(g, z_eval, config.gen_steps,
                              config.snapshot_every, step)
         out |= module_tensors(g, "generator.") | module_tensors(critic, "critic.")
         out["estimates"] = estimates
         return out
 
-    tensors, hit = _cached_training("wgan", config, (Y,), train, cache_dir,
+    tensors, hit = cached_training("wgan", config, (Y,), train, cache_dir,
                                     timed=True)
     with reproducible():
         g = load_module(mlp_generator(config.latent_dim, config.hidden, d),

@@ -15,12 +15,12 @@ Modules (each holds one idea; public names are re-exported here):
 - :mod:`.relaxed` -- the relaxed primal problem E_lambda (encoder couplings).
 """
 
-from .bounded_critic import BestCriticResult, best_critic
 from ._inputs import WEIGHT_TOL, check_cost, check_weights, cost_matrix, weight_tolerance
+from .bounded_critic import BestCriticResult, best_critic
 from .closed_forms import gaussian_w2, wasserstein_1d, wasserstein_1d_cdf
+from .ctransform import c_transform, cbar_transform, dual_value, dual_violation
 from .divergences import js, kl, tv
 from .exact import AssignmentOTResult, ExactOTResult, assignment_ot, exact_ot
-from .ctransform import c_transform, cbar_transform, dual_value, dual_violation
 from .gradients import dual_gradient, envelope_gradient, primal_gradient
 from .mmd import KERNELS, gaussian_mmd2, kernel_matrix, mmd2
 from .relaxed import (

@@ -52,7 +52,7 @@ def weight_tolerance(n: int, dtype: Any = np.float64) -> float:
     return max(WEIGHT_TOL, 2.0 * int(n) * eps)
 
 
-def _to_numpy(x: Any, name: str) -> np.ndarray:
+def to_numpy(x: Any, name: str) -> np.ndarray:
     try:
         import torch
 
@@ -114,7 +114,7 @@ def check_weights(a: Any, name: str = "a", n: int | None = None,
     ValueError: a must sum to 1 (a probability vector): its sum is 1.1, off by 0.1 > tol=1e-08; divide it by its sum.
     """
     dtype = _input_dtype(a)
-    w = _to_numpy(a, name)
+    w = to_numpy(a, name)
     if w.ndim != 1:
         raise ValueError(f"{name} must be a 1-D weight vector, got shape {w.shape}.")
     if n is not None and w.shape[0] != n:
@@ -145,7 +145,7 @@ def check_weights(a: Any, name: str = "a", n: int | None = None,
 
 def check_cost(C: Any, shape: tuple[int, int] | None = None, name: str = "C") -> np.ndarray:
     """Validate a finite 2-D cost matrix, optionally of a given shape."""
-    M = _to_numpy(C, name)
+    M = to_numpy(C, name)
     if M.ndim != 2:
         raise ValueError(f"{name} must be a 2-D cost matrix, got shape {M.shape}.")
     if M.size == 0:
@@ -169,7 +169,7 @@ def check_potential(h: Any, name: str, n: int,
     Returns it as a float64 NumPy array; ``against`` names what fixes ``n``
     in the error message.
     """
-    arr = _to_numpy(h, name)
+    arr = to_numpy(h, name)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be a 1-D potential vector, got shape {arr.shape}.")
     if arr.shape[0] != n:
@@ -208,7 +208,7 @@ def check_cloud(x: Any, name: str) -> np.ndarray:
 
     A 1-D array is read as ``n`` points on the line, shape ``(n, 1)``.
     """
-    X = _to_numpy(x, name)
+    X = to_numpy(x, name)
     X = X[:, None] if X.ndim == 1 else X
     if X.ndim != 2:
         raise ValueError(

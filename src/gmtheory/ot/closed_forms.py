@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._inputs import _to_numpy, check_cloud, check_exponent, check_weights
+from ._inputs import check_cloud, check_exponent, check_weights, to_numpy
 
 __all__ = ["wasserstein_1d", "wasserstein_1d_cdf", "gaussian_w2"]
 
@@ -22,7 +22,7 @@ def _points_and_weights(x: Any, w: Any, name: str, wname: str
                         ) -> tuple[np.ndarray, np.ndarray]:
     """Validate 1-D support points and weights (uniform if ``w`` is None) and
     return them sorted by position."""
-    pts = _to_numpy(x, name)
+    pts = to_numpy(x, name)
     if pts.ndim != 1:
         raise ValueError(
             f"{name} must be a 1-D array of points on the line, got shape "
@@ -160,7 +160,7 @@ def wasserstein_1d_cdf(x: Any, y: Any, a: Any = None, b: Any = None) -> float:
 
 
 def _psd(S: Any, name: str, k: int) -> np.ndarray:
-    M = _to_numpy(S, name)
+    M = to_numpy(S, name)
     if M.shape != (k, k):
         raise ValueError(f"{name} must have shape ({k}, {k}), got {M.shape}.")
     if not np.isfinite(M).all():
@@ -225,7 +225,7 @@ def gaussian_w2(m1: Any, S1: Any, m2: Any, S2: Any) -> float:
     >>> gaussian_w2([0.0], [[1.0]], [3.0], [[4.0]])  # |0-3|^2 + (1-2)^2
     3.1622776601683795
     """
-    mu1, mu2 = _to_numpy(m1, "m1"), _to_numpy(m2, "m2")
+    mu1, mu2 = to_numpy(m1, "m1"), to_numpy(m2, "m2")
     if mu1.ndim != 1 or mu1.shape != mu2.shape:
         raise ValueError(
             f"m1 and m2 must be 1-D means of the same length, got shapes "

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import ot as pot
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment, linprog
 
@@ -108,6 +107,8 @@ def _gauge(f: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _network_simplex(a, b, M, max_iter):
     """POT's network simplex: ``(cost, plan, f, g, converged, status)``."""
+    import ot as pot  # loaded on use: POT imports scikit-learn
+
     n, m = M.shape
     limit = max(100_000, 50 * n * m) if max_iter is None else int(max_iter)
     with warnings.catch_warnings():

@@ -19,7 +19,8 @@ differentiable at the generated points.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -207,7 +208,7 @@ def envelope_gradient(theta: Tensor, generator: Callable[[Tensor, Tensor], Tenso
     """
     from .exact import exact_ot
 
-    th, x = _generate(theta, generator, z)
+    _, x = _generate(theta, generator, z)
     Y = check_points(to_tensor(y), "y", dim=x.shape[1])
     n, m = x.shape[0], Y.shape[0]
     aw = uniform(n) if a is None else a

@@ -33,9 +33,9 @@ import torch
 from scipy.cluster.vq import kmeans2
 from torch import Tensor, nn
 
-from ._training import adam_ascent
-from ._validation import check_points, check_positive, check_positive_int
-from .jacobian import Generator
+from .._validation import check_points, check_positive, check_positive_int
+from ..geometry.jacobian import Generator
+from .training import adam_ascent
 
 __all__ = ["RBFPrecision", "rbf_centres", "fit_rbf_precision", "RBFFit",
            "gaussian_log_likelihood"]

@@ -26,7 +26,7 @@ def _evaluates_in_float64(metric: Metric, z: Tensor) -> bool:
     """Whether ``metric`` accepts float64 points and returns float64."""
     try:
         with torch.no_grad():
-            M = metric._metric(z.to(torch.float64))
+            M = metric.evaluate(z.to(torch.float64))
     except (TypeError, RuntimeError):
         return False
     return isinstance(M, Tensor) and M.dtype == torch.float64
@@ -71,7 +71,7 @@ def float64_metric(metric: Metric, z: Tensor) -> Metric | None:
     Examples
     --------
     >>> import torch
-    >>> from gmtheory.metrics import PullbackMetric
+    >>> from gmtheory.geometry.metrics import PullbackMetric
     >>> net = torch.nn.Linear(2, 3)                       # float32
     >>> m64 = float64_metric(PullbackMetric(net, 2), torch.zeros(1, 2))
     >>> m64.generator.weight.dtype, net.weight.dtype
@@ -81,7 +81,7 @@ def float64_metric(metric: Metric, z: Tensor) -> Metric | None:
         return metric
     try:
         twin = copy.deepcopy(metric)
-    except Exception:  # noqa: BLE001 -- some objects cannot be copied
+    except Exception:
         return None
     for name, value in vars(twin).items():
         setattr(twin, name, _to_float64(value))

@@ -9,13 +9,14 @@ passes, which is cheap because latent spaces are low-dimensional.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor
 from torch.func import jacfwd, vmap
 
-from ._validation import check_points, check_positive
+from .._validation import check_points, check_positive
 
 __all__ = ["Generator", "check_generator", "check_output", "finite_difference_jacobian",
            "jacobian"]
@@ -23,14 +24,14 @@ __all__ = ["Generator", "check_generator", "check_output", "finite_difference_ja
 Generator = Callable[[Tensor], Tensor]
 
 
-def _check_callable(f: object, name: str,
+def check_callable(f: object, name: str,
                     what: str = "an nn.Module or a function") -> None:
     """Raise ``TypeError`` unless ``f`` is callable; ``what`` says what it should be."""
     if not callable(f):
         raise TypeError(f"{name} must be callable ({what}), got {type(f).__name__}.")
 
 
-def _check_module_dtype(f: object, z: Tensor, name: str) -> None:
+def check_module_dtype(f: object, z: Tensor, name: str) -> None:
     """Raise ``TypeError`` if ``f`` is a module whose parameters have
     another floating dtype than the points ``z``."""
     if not isinstance(f, torch.nn.Module):
@@ -47,7 +48,7 @@ def _check_module_dtype(f: object, z: Tensor, name: str) -> None:
         )
 
 
-def _call(f: Generator, x: Tensor, name: str) -> Any:
+def call_checked(f: Generator, x: Tensor, name: str) -> Any:
     """``f(x)``; an error of torch inside ``f`` is reported by name, with the
     shape and dtype of the points (a dimension or dtype mismatch)."""
     try:
@@ -113,10 +114,10 @@ def check_generator(f: Generator, z: Tensor, name: str = "f") -> int:
     ValueError
         If the output has the wrong shape or non-finite entries.
     """
-    _check_callable(f, name)
-    _check_module_dtype(f, z, name)
+    check_callable(f, name)
+    check_module_dtype(f, z, name)
     with torch.no_grad():
-        out = _call(f, z[:1], name)
+        out = call_checked(f, z[:1], name)
     return int(check_output(out, z[:1], name).shape[1])
 
 
@@ -163,10 +164,10 @@ def jacobian(f: Generator, z: Tensor) -> Tensor:
     """
     z = check_points(z, "z")
     check_generator(f, z)
-    return _vmap_jacobian(f, z)
+    return vmap_jacobian(f, z)
 
 
-def _single_point(f: Callable[..., Any]) -> Callable[..., Any]:
+def single_point(f: Callable[..., Any]) -> Callable[..., Any]:
     """The batch map ``f`` as a map of one point: ``x -> f(x[None], *args)[0]``.
 
     ``f`` takes a batch ``(n, d)`` (and optionally further arguments, passed
@@ -184,7 +185,7 @@ def _single_point(f: Callable[..., Any]) -> Callable[..., Any]:
     return single
 
 
-def _vmap_jacobian(f: Generator, z: Tensor, name: str = "f") -> Tensor:
+def vmap_jacobian(f: Generator, z: Tensor, name: str = "f") -> Tensor:
     """``vmap(jacfwd(f))`` on validated points, without any validation.
 
     Safe to call inside ``torch.func`` transforms (no data-dependent Python
@@ -192,7 +193,7 @@ def _vmap_jacobian(f: Generator, z: Tensor, name: str = "f") -> Tensor:
     ``.numpy()``, branches on tensor values) raises a :class:`TypeError`.
     """
     try:
-        return vmap(jacfwd(_single_point(f)))(z)
+        return vmap(jacfwd(single_point(f)))(z)
     except RuntimeError as err:  # data-dependent control flow, .numpy(), ...
         raise TypeError(
             f"{name} could not be differentiated with torch.func (forward "
@@ -264,7 +265,7 @@ def finite_difference_jacobian(f: Generator, z: Tensor,
     minus = (z[:, None, :] - steps).reshape(n * d, d)
     taken = (plus - minus).reshape(n, d, d).diagonal(dim1=1, dim2=2)
     with torch.no_grad():
-        f_plus = check_output(_call(f, plus, "f"), plus, "f")
-        f_minus = check_output(_call(f, minus, "f"), minus, "f")
+        f_plus = check_output(call_checked(f, plus, "f"), plus, "f")
+        f_minus = check_output(call_checked(f, minus, "f"), minus, "f")
     diff = (f_plus - f_minus).reshape(n, d, -1)
     return (diff / taken[:, :, None]).transpose(1, 2)

@@ -26,15 +26,15 @@ route used to check the theorem.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import Tensor
-from torch.func import jacfwd, vmap
+from torch.func import jacfwd, jvp, vmap
 
-from ._validation import as_float_tensor, check_finite, check_points, check_positive_int
-from .jacobian import Generator, _check_callable, _single_point, check_generator
+from .._validation import as_float_tensor, check_finite, check_points, check_positive_int
+from .jacobian import Generator, check_callable, check_generator, single_point
 from .metrics import Metric
 
 __all__ = [
@@ -97,8 +97,8 @@ class ExpectedMetric(Metric):
     def __init__(self, mean: Generator, std: Generator, dim: int,
                  noise_var: Tensor | None = None):
         super().__init__(dim)
-        _check_callable(mean, "mean", _BATCH_MAP)
-        _check_callable(std, "std", _BATCH_MAP)
+        check_callable(mean, "mean", _BATCH_MAP)
+        check_callable(std, "std", _BATCH_MAP)
         self.mean, self.std = mean, std
         if noise_var is not None:
             nv = check_finite(as_float_tensor(noise_var, "noise_var"), "noise_var")
@@ -110,9 +110,8 @@ class ExpectedMetric(Metric):
                 )
             noise_var = nv
         self.noise_var = noise_var
-        self._checked = False
 
-    def _check(self, z: Tensor) -> None:
+    def validate_maps(self, z: Tensor) -> None:
         D_mu = check_generator(self.mean, z.detach(), "mean")
         D_sd = check_generator(self.std, z.detach(), "std")
         if D_mu != D_sd:
@@ -125,28 +124,18 @@ class ExpectedMetric(Metric):
                 f"noise_var must have length D = {D_mu}, got "
                 f"{self.noise_var.shape[0]}."
             )
-        self._checked = True
 
     def jacobians(self, z: Tensor) -> tuple[Tensor, Tensor]:
         r"""Jacobians :math:`J_\mu` and :math:`J_\sigma`, each ``(n, D, d)``."""
-        z = check_points(z, "z", dim=self.dim)
-        return self._jacobians(z)
+        return self._jacobians(self._points(z))
 
     def _jacobians(self, z: Tensor) -> tuple[Tensor, Tensor]:
-        if not self._checked:
-            try:
-                self._check(z)
-            except RuntimeError:
-                # called inside a torch.func transform (vmap), where the
-                # data-dependent finiteness check cannot run: check later
-                pass
-
         def mean_and_std(x: Tensor) -> tuple[Tensor, Tensor]:
             return self.mean(x), self.std(x)
 
-        return vmap(jacfwd(_single_point(mean_and_std)))(z)
+        return vmap(jacfwd(single_point(mean_and_std)))(z)
 
-    def _metric(self, z: Tensor) -> Tensor:
+    def evaluate(self, z: Tensor) -> Tensor:
         J_mu, J_sd = self._jacobians(z)
         if self.noise_var is not None:
             J_sd_w = J_sd * self.noise_var.to(z.dtype)[:, None]
@@ -154,20 +143,26 @@ class ExpectedMetric(Metric):
             J_sd_w = J_sd
         return J_mu.transpose(1, 2) @ J_mu + J_sd.transpose(1, 2) @ J_sd_w
 
-    def metric_derivative(self, z: Tensor) -> Tensor:
-        r"""Exact :math:`\partial\overline M_{ij}/\partial z_k`, shape ``(n, d, d, d)``."""
-        z = check_points(z, "z", dim=self.dim)
-        if not self._checked:
-            self._check(z.detach())
-        return super().metric_derivative(z)
+    def evaluate_squared_speeds(self, z: Tensor, dz: Tensor) -> Tensor:
+        r""":math:`\|J_\mu\Delta\|^2 + \|J_\sigma\Delta\|^2` by two JVPs per point.
+
+        With ``noise_var`` the second term is weighted,
+        :math:`\sum_i v_i (J_\sigma\Delta)_i^2`.
+        """
+        mean, std = single_point(self.mean), single_point(self.std)
+        Jm = vmap(lambda x, u: jvp(mean, (x,), (u,))[1])(z, dz)
+        Js = vmap(lambda x, u: jvp(std, (x,), (u,))[1])(z, dz)
+        w = Js ** 2
+        if self.noise_var is not None:
+            w = w * self.noise_var.to(z.dtype)
+        return (Jm ** 2).sum(-1) + w.sum(-1)
 
     def mean_metric(self, z: Tensor) -> Tensor:
         r"""Metric :math:`J_\mu^\top J_\mu` of the mean manifold, ``(n, d, d)``.
 
         Always :math:`J_\mu^\top J_\mu \preceq \overline M`.
         """
-        z = check_points(z, "z", dim=self.dim)
-        J_mu, _ = self._jacobians(z)
+        J_mu, _ = self._jacobians(self._points(z))
         return J_mu.transpose(1, 2) @ J_mu
 
 
@@ -283,7 +278,7 @@ def monte_carlo_metric(
             f"shape (1, d) as a tensor of shape (1, D); it returned {got}."
         )
 
-    single = _single_point(realise)   # (d,), (D,) -> (D,)
+    single = single_point(realise)   # (d,), (D,) -> (D,)
     jac = vmap(vmap(jacfwd(single), in_dims=(0, None)), in_dims=(None, 0))
     total = torch.zeros(z.shape[0], z.shape[1], z.shape[1], dtype=z.dtype)
     total_sq = torch.zeros_like(total)
@@ -404,8 +399,8 @@ def sample_metric(
     tensor([[[5., 0.],
              [0., 5.]]])
     """
-    _check_callable(mean, "mean", _BATCH_MAP)
-    _check_callable(std, "std", _BATCH_MAP)
+    check_callable(mean, "mean", _BATCH_MAP)
+    check_callable(std, "std", _BATCH_MAP)
     z = check_points(z, "z")
     check_positive_int(n_samples, "n_samples", minimum=2)
     D = check_generator(mean, z.detach(), "mean")

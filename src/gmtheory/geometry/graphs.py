@@ -14,10 +14,9 @@ import numpy as np
 import torch
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import dijkstra
-from sklearn.neighbors import NearestNeighbors
 from torch import Tensor
 
-from ._validation import check_points, check_positive_int
+from .._validation import check_points, check_positive_int
 from .curves import curve_length
 from .metrics import Metric
 
@@ -33,14 +32,14 @@ def _edge_lengths(metric: Metric | None, a: Tensor, b: Tensor, steps: int = 4) -
     return curve_length(metric, curves)
 
 
-def _check_optional_metric(metric: object) -> None:
+def check_optional_metric(metric: object) -> None:
     """Raise ``TypeError`` unless ``metric`` is a :class:`Metric` or None."""
     if metric is not None and not isinstance(metric, Metric):
         raise TypeError(f"metric must be a gmtheory Metric or None, got "
                         f"{type(metric).__name__}.")
 
 
-def _knn_graph(V: Tensor, metric: Metric | None, k: int,
+def knn_graph(V: Tensor, metric: Metric | None, k: int,
                steps: int = 4) -> csr_matrix:
     """Symmetrised ``k``-nearest-neighbour graph on the rows of ``V`` (n, d).
 
@@ -50,6 +49,8 @@ def _knn_graph(V: Tensor, metric: Metric | None, k: int,
     """
     n = V.shape[0]
     X = V.detach().numpy()
+    from sklearn.neighbors import NearestNeighbors  # heavy: load on use
+
     _, idx = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
     rows = np.repeat(np.arange(n), k)
     cols = idx[:, 1:].reshape(-1)
@@ -104,7 +105,7 @@ def graph_shortest_paths(
     -----
     Used in the chapter *Geodesics*.
     """
-    _check_optional_metric(metric)
+    check_optional_metric(metric)
     P = check_points(points, "points")
     d = P.shape[1]
     if metric is not None and metric.dim != d:
@@ -120,7 +121,7 @@ def graph_shortest_paths(
     B = Z0.shape[0]
     V = torch.cat([P, Z0, Z1])
     k = min(n_neighbors, V.shape[0] - 1)
-    W = _knn_graph(V, metric, k, edge_steps)
+    W = knn_graph(V, metric, k, edge_steps)
     src = np.arange(P.shape[0], P.shape[0] + B)
     dst = src + B
     usrc, inv = np.unique(src, return_inverse=True)

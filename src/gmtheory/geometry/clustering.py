@@ -17,8 +17,8 @@ import numpy as np
 from scipy.sparse.csgraph import shortest_path
 from torch import Tensor
 
-from ._validation import check_points, check_positive_int
-from .graphs import _check_optional_metric, _knn_graph
+from .._validation import check_points, check_positive_int
+from .graphs import check_optional_metric, knn_graph
 from .metrics import Metric
 
 __all__ = ["KMedoidsResult", "k_medoids", "graph_distances"]
@@ -125,7 +125,7 @@ def k_medoids(distances, k: int, *, max_iter: int = 100) -> KMedoidsResult:
     med = np.sort(np.asarray(medoids))
     converged = False
     it = 0
-    for it in range(1, int(max_iter) + 1):
+    for it in range(1, int(max_iter) + 1):  # noqa: B007  (returned below)
         labels = np.argmin(D[:, med], axis=1)
         new = med.copy()
         for j in range(len(med)):
@@ -157,7 +157,7 @@ def graph_distances(points: Tensor, metric: Metric | None = None, *,
         \ \ge\ d_M(z_i, z_j),
 
     with the symmetrised ``n_neighbors``-NN graph of the points and edge
-    lengths as in :func:`gmtheory.graphs.graph_shortest_path` (Euclidean if
+    lengths as in :func:`gmtheory.geometry.graphs.graph_shortest_path` (Euclidean if
     ``metric`` is None).  Each edge is a curve, so :math:`d_G` bounds the
     geodesic distance from above.
 
@@ -185,9 +185,9 @@ def graph_distances(points: Tensor, metric: Metric | None = None, *,
     2.0
     """
     P = check_points(points, "points")
-    _check_optional_metric(metric)
+    check_optional_metric(metric)
     n_neighbors = check_positive_int(n_neighbors, "n_neighbors")
-    W = _knn_graph(P, metric, min(n_neighbors, P.shape[0] - 1))
+    W = knn_graph(P, metric, min(n_neighbors, P.shape[0] - 1))
     dist = shortest_path(W, directed=False)
     if not np.isfinite(dist).all():
         raise ValueError("the nearest-neighbour graph is disconnected; increase "

@@ -9,13 +9,12 @@ is how the book and the tests check the machinery.
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 
 import torch
 from torch import Tensor
 
-from ._validation import check_points
+from .._validation import check_points
 from .metrics import FunctionMetric, PullbackMetric
 
 __all__ = ["Surface", "Paraboloid", "SphereChart", "FoldedLine", "great_circle_distance"]

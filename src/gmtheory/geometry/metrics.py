@@ -3,7 +3,7 @@ r"""Riemannian metrics on a latent space: one abstraction, several kinds.
 Every metric in :mod:`gmtheory` is a :class:`Metric`: an object that, given a
 batch of latent points ``z`` of shape ``(n, d)``, returns the metric tensors
 ``M(z)`` of shape ``(n, d, d)``.  Curve length and energy
-(:mod:`gmtheory.curves`) and the geodesic solvers are written against this
+(:mod:`gmtheory.geometry.curves`) and the geodesic solvers are written against this
 interface only, so a pullback metric, an expected metric of a stochastic
 generator and a closed-form metric of an analytic surface all plug into the
 same code.
@@ -12,25 +12,26 @@ same code.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
-from torch.func import jacfwd, vmap
+from torch.func import jacfwd, jvp, vmap
 
-from ._validation import (
+from .._validation import (
     as_float_tensor,
     check_finite,
     check_points,
     check_positive_int,
     check_same_dtype,
 )
+from .connection import christoffel_from_derivative, geodesic_acceleration
 from .jacobian import (
     Generator,
-    _check_callable,
-    _single_point,
-    _vmap_jacobian,
+    check_callable,
     check_generator,
+    single_point,
+    vmap_jacobian,
 )
 
 __all__ = [
@@ -39,14 +40,64 @@ __all__ = [
     "ConstantMetric",
     "FunctionMetric",
     "pullback_taylor_error",
+    "check_metric",
+    "check_positive_definite",
 ]
+
+#: relative eigenvalue threshold below which a metric tensor counts as singular
+SINGULAR_RTOL = 1e-10
+
+
+def check_metric(metric: object, name: str = "metric") -> Metric:
+    """Raise ``TypeError`` unless ``metric`` is a :class:`gmtheory.Metric`."""
+    if not isinstance(metric, Metric):
+        raise TypeError(
+            f"{name} must be a gmtheory Metric (PullbackMetric, FunctionMetric, "
+            f"ConstantMetric, ...), got {type(metric).__name__}."
+        )
+    return metric
+
+
+def check_positive_definite(M: Tensor, z: Tensor, what: str = "the path") -> None:
+    """Raise ``ValueError`` if any metric tensor in the batch ``M`` is singular.
+
+    A tensor counts as singular when its smallest eigenvalue is below
+    ``SINGULAR_RTOL`` times its largest (or is not positive).
+    """
+    M = M.detach()
+    ev = torch.linalg.eigvalsh(0.5 * (M + M.transpose(-1, -2)))
+    top = ev[..., -1].clamp_min(torch.finfo(M.dtype).tiny)
+    bad = (ev[..., 0] <= SINGULAR_RTOL * top) | ~torch.isfinite(ev).all(-1)
+    if bool(bad.any()):
+        k = int(bad.nonzero()[0, 0])
+        point = [round(float(x), 6) for x in z.detach().reshape(-1, z.shape[-1])[k]]
+        raise ValueError(
+            f"the metric is singular (not positive definite) on {what}: at "
+            f"z = {point} its eigenvalues are "
+            f"{[float(f'{e:.3g}') for e in ev.reshape(-1, ev.shape[-1])[k]]}. "
+            "Geodesics need a positive definite metric M(z); for a pullback "
+            "metric this means the generator's Jacobian must have full column "
+            "rank d (an immersion). Use a smaller latent dimension, a smooth "
+            "generator, or stay away from the singular points."
+        )
 
 
 class Metric(ABC):
     r"""A field of symmetric positive semi-definite matrices on :math:`\mathbb R^d`.
 
-    Subclasses implement :meth:`_metric`; the public methods validate their
-    input and build on it.
+    This is the one extension point of the geometry: a subclass writes
+    :meth:`evaluate` and, with that alone, plugs into curve length and
+    energy, the geodesic equation and every geodesic solver.  The
+    ``evaluate*`` methods are *unchecked* (validated inputs in, no checks,
+    traceable by ``torch.func``); the solvers call them in their inner
+    loops.  Their defaults differentiate :meth:`evaluate` with
+    ``torch.func``; a subclass overrides one when it knows a cheaper route
+    (:class:`PullbackMetric` and
+    :class:`~gmtheory.geometry.expected_metric.ExpectedMetric` compute
+    squared speeds with Jacobian-vector products).  The other public methods
+    validate their input, check the values and build on the same methods.
+    A metric defined through maps (a generator) checks them once, on the
+    first validated call (:meth:`validate_maps`).
 
     .. math::
 
@@ -59,26 +110,78 @@ class Metric(ABC):
         Latent dimension ``d``.
     """
 
-    #: whether :meth:`_metric` is positive semi-definite by construction
+    #: whether :meth:`evaluate` is positive semi-definite by construction
     #: (``J^T J``); if not, public methods check the eigenvalues
-    _psd_by_construction = True
+    psd_by_construction = True
+    #: whether :meth:`validate_maps` has run (once per metric)
+    _maps_validated = False
 
     def __init__(self, dim: int):
         self.dim = check_positive_int(dim, "dim")
 
+    # -- unchecked evaluation: the extension point ---------------------------
+
     @abstractmethod
-    def _metric(self, z: Tensor) -> Tensor:
+    def evaluate(self, z: Tensor) -> Tensor:
         """Metric tensors at validated points ``z`` (n, d) -> (n, d, d).
 
-        Must be traceable by ``torch.func`` (no validation inside).
+        Unchecked: no validation inside, traceable by ``torch.func``.  The
+        one method a subclass must write.
         """
 
+    def evaluate_derivative(self, z: Tensor) -> Tensor:
+        r"""Unchecked :math:`\partial M_{ij}/\partial z_k`, ``[n, i, j, k]``.
+
+        Default: forward-mode ``torch.func`` through :meth:`evaluate`.
+        """
+        return vmap(jacfwd(single_point(self.evaluate)))(z)
+
+    def evaluate_christoffel(self, z: Tensor) -> Tensor:
+        r"""Unchecked Christoffel symbols :math:`\Gamma^k_{ij}`, ``[n, k, i, j]``."""
+        return christoffel_from_derivative(self.evaluate(z),
+                                           self.evaluate_derivative(z))
+
+    def evaluate_geodesic_rhs(self, z: Tensor, v: Tensor,
+                              form: str = "kronecker") -> Tensor:
+        r"""Unchecked geodesic acceleration :math:`F(z, v)`, shape ``(n, d)``.
+
+        ``form="kronecker"`` is the vec/Kronecker expression,
+        ``"christoffel"`` contracts :meth:`evaluate_christoffel`.
+        """
+        if form == "kronecker":
+            return geodesic_acceleration(self.evaluate(z),
+                                         self.evaluate_derivative(z), v)
+        G = self.evaluate_christoffel(z)
+        return -torch.einsum("nkij,ni,nj->nk", G, v, v)
+
+    def evaluate_squared_speeds(self, z: Tensor, dz: Tensor) -> Tensor:
+        r"""Unchecked :math:`\Delta_n^\top M(z_n)\Delta_n`, shape ``(n,)``.
+
+        The terms of the discrete curve energy; override it when
+        :math:`\|\cdot\|_z` has a cheaper route than the full tensor.
+        """
+        return torch.einsum("ni,nij,nj->n", dz, self.evaluate(z), dz)
+
+    def validate_maps(self, z: Tensor) -> None:  # noqa: B027  (an optional hook)
+        """Check the maps that define the metric at the first points seen.
+
+        Called once, from the first validated call, with points ``(n, d)``;
+        raises on a map of the wrong shape or dtype.  Default: nothing to
+        check.
+        """
+
+    # -- validated, public --------------------------------------------------
+
     def _points(self, z: Tensor, name: str = "z") -> Tensor:
-        """Validate points ``(n, d)`` before they reach :meth:`_metric`."""
-        return check_points(z, name, dim=self.dim)
+        """Validate points ``(n, d)`` before they reach :meth:`evaluate`."""
+        z = check_points(z, name, dim=self.dim)
+        if not self._maps_validated:
+            self.validate_maps(z.detach())
+            self._maps_validated = True
+        return z
 
     def _checked_metric(self, z: Tensor) -> Tensor:
-        """:meth:`_metric` at validated points, with its values checked.
+        """:meth:`evaluate` at validated points, with its values checked.
 
         Every public method goes through here, so a metric that is NaN or
         infinite (a generator that overflows) or that is not a symmetric
@@ -86,7 +189,7 @@ class Metric(ABC):
         first point ever evaluated.
         """
         try:
-            M = self._metric(z)
+            M = self.evaluate(z)
         except RuntimeError as err:  # a dtype or shape mismatch inside torch
             raise TypeError(
                 f"{type(self).__name__} could not be evaluated at points of "
@@ -120,7 +223,7 @@ class Metric(ABC):
                 f"{float((asym / scale).max()):.3g} of max|M|. A metric tensor "
                 "must be symmetric; symmetrise it, e.g. 0.5 * (M + M^T)."
             )
-        if not self._psd_by_construction:
+        if not self.psd_by_construction:
             lam = torch.linalg.eigvalsh(0.5 * (values + values.transpose(1, 2)))
             low = lam[:, 0] / scale
             if bool((low < -tol).any()):
@@ -184,8 +287,8 @@ class Metric(ABC):
     def metric_derivative(self, z: Tensor) -> Tensor:
         r"""Derivative of the metric, :math:`\partial M_{ij}/\partial z_k`.
 
-        Computed exactly with ``torch.func`` (forward mode through
-        :meth:`_metric`).
+        Computed by :meth:`evaluate_derivative` (by default exactly, with
+        ``torch.func`` in forward mode through :meth:`evaluate`).
 
         Returns
         -------
@@ -195,7 +298,7 @@ class Metric(ABC):
         z = self._points(z)
         self._checked_metric(z)
         try:
-            dM = _metric_derivative(self, z)
+            dM = self.evaluate_derivative(z)
         except RuntimeError as err:
             raise TypeError(
                 "the metric could not be differentiated with torch.func: "
@@ -203,14 +306,34 @@ class Metric(ABC):
             ) from err
         return check_finite(dM, "the derivative of the metric")
 
+    def christoffel(self, z: Tensor) -> Tensor:
+        r"""Christoffel symbols :math:`\Gamma^k_{ij}(z_n)`, ``[n, k, i, j]``.
 
-def _metric_derivative(metric: Metric, z: Tensor) -> Tensor:
-    """``dM_ij/dz_k`` at validated points, ``[n, i, j, k]``, transformable.
+        Raises ``ValueError`` for bad points or where the metric is singular.
+        """
+        z = self._points(z)
+        check_positive_definite(self._checked_metric(z), z, "the points z")
+        return self.evaluate_christoffel(z)
 
-    Same as :meth:`Metric.metric_derivative` without input validation, so
-    that it can itself run under ``torch.func`` transforms.
-    """
-    return vmap(jacfwd(_single_point(metric._metric)))(z)
+    def geodesic_rhs(self, z: Tensor, v: Tensor, form: str = "kronecker") -> Tensor:
+        r"""Geodesic acceleration :math:`F(z_n, v_n)`, shape ``(n, d)``.
+
+        Raises ``ValueError`` for bad shapes, an unknown ``form`` or a
+        singular metric.
+        """
+        if form not in ("kronecker", "christoffel"):
+            raise ValueError(
+                f"form must be 'kronecker' or 'christoffel', got {form!r}."
+            )
+        z = self._points(z)
+        v = check_points(v, "v", dim=self.dim)
+        if z.shape != v.shape:
+            raise ValueError(
+                f"z and v must have the same shape (n, {self.dim}), got "
+                f"{tuple(z.shape)} and {tuple(v.shape)}."
+            )
+        check_positive_definite(self._checked_metric(z), z, "the points z")
+        return self.evaluate_geodesic_rhs(z, v.to(z.dtype), form)
 
 
 class PullbackMetric(Metric):
@@ -247,9 +370,8 @@ class PullbackMetric(Metric):
 
     def __init__(self, generator: Generator, dim: int):
         super().__init__(dim)
-        _check_callable(generator, "generator")
+        check_callable(generator, "generator")
         self.generator = generator
-        self._checked = False
 
     def jacobian(self, z: Tensor) -> Tensor:
         """Jacobian of the generator, shape ``(n, D, d)``.
@@ -257,19 +379,21 @@ class PullbackMetric(Metric):
         Raises ``ValueError`` if it is NaN or infinite at some point.
         """
         z = self._points(z)
-        J = _vmap_jacobian(self.generator, z, "generator")
+        J = vmap_jacobian(self.generator, z, "generator")
         return check_finite(J, "the Jacobian of the generator")
 
-    def _points(self, z: Tensor, name: str = "z") -> Tensor:
-        z = check_points(z, name, dim=self.dim)
-        if not self._checked:
-            check_generator(self.generator, z.detach(), "generator")
-            self._checked = True
-        return z
+    def validate_maps(self, z: Tensor) -> None:
+        check_generator(self.generator, z, "generator")
 
-    def _metric(self, z: Tensor) -> Tensor:
-        J = _vmap_jacobian(self.generator, z, "generator")
+    def evaluate(self, z: Tensor) -> Tensor:
+        J = vmap_jacobian(self.generator, z, "generator")
         return J.transpose(1, 2) @ J
+
+    def evaluate_squared_speeds(self, z: Tensor, dz: Tensor) -> Tensor:
+        r""":math:`\|J(z_n)\Delta_n\|^2` by one Jacobian-vector product each."""
+        single = single_point(self.generator)
+        Jd = vmap(lambda x, u: jvp(single, (x,), (u,))[1])(z, dz)
+        return (Jd ** 2).sum(-1)
 
 
 class ConstantMetric(Metric):
@@ -307,7 +431,7 @@ class ConstantMetric(Metric):
         super().__init__(A.shape[0])
         self.matrix = A
 
-    def _metric(self, z: Tensor) -> Tensor:
+    def evaluate(self, z: Tensor) -> Tensor:
         A = self.matrix.to(z.dtype)
         return A.expand(z.shape[0], self.dim, self.dim).clone()
 
@@ -315,7 +439,7 @@ class ConstantMetric(Metric):
 class FunctionMetric(Metric):
     r"""A metric given by a closed-form function ``(n, d) -> (n, d, d)``.
 
-    Use it for analytic metrics (see :mod:`gmtheory.surfaces`); the function
+    Use it for analytic metrics (see :mod:`gmtheory.geometry.surfaces`); the function
     must be written with torch operations so that
     :meth:`Metric.metric_derivative` can differentiate it.
 
@@ -327,7 +451,7 @@ class FunctionMetric(Metric):
         Latent dimension ``d``.
     """
 
-    _psd_by_construction = False
+    psd_by_construction = False
 
     def __init__(self, fn: Callable[[Tensor], Tensor], dim: int):
         super().__init__(dim)
@@ -335,7 +459,7 @@ class FunctionMetric(Metric):
             raise TypeError(f"fn must be callable, got {type(fn).__name__}.")
         self.fn = fn
 
-    def _metric(self, z: Tensor) -> Tensor:
+    def evaluate(self, z: Tensor) -> Tensor:
         M = self.fn(z)
         if not isinstance(M, Tensor) or M.shape != (z.shape[0], self.dim, self.dim):
             shape = tuple(M.shape) if isinstance(M, Tensor) else type(M).__name__

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 import torch
 from torch import Tensor
 
-from ._validation import check_positive_int
+from .._validation import check_positive_int
 
 __all__ = ["AdamAscent", "adam_ascent"]
 

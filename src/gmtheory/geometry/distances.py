@@ -16,13 +16,12 @@ square fails (the triangle inequality breaks).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-import torch
 from torch import Tensor
 
-from ._validation import check_finite, check_points, check_positive
+from .._validation import check_finite, check_points, check_positive
 
 __all__ = ["MetricAxiomReport", "metric_axioms"]
 

@@ -1,7 +1,7 @@
 r"""Geodesic solvers: boundary-value problem and discrete energy minimisation.
 
 Two independent routes to the curve of least energy between two latent
-points under a :class:`~gmtheory.metrics.Metric`:
+points under a :class:`~gmtheory.geometry.metrics.Metric`:
 
 ``method="energy"``
     Minimise the discrete energy of a polyline with fixed endpoints,
@@ -19,19 +19,19 @@ points under a :class:`~gmtheory.metrics.Metric`:
     Solve the two-point boundary-value problem
     :math:`\ddot\gamma = F(\gamma, \dot\gamma)`, :math:`\gamma(0) = z_0`,
     :math:`\gamma(1) = z_1` with :func:`scipy.integrate.solve_bvp` (collocation),
-    :math:`F` from :func:`~gmtheory.geodesic_ode.geodesic_rhs` and its exact
+    :math:`F` from :func:`~gmtheory.geometry.geodesic_ode.geodesic_rhs` and its exact
     Jacobian from ``torch.func``.
 
 Either can start from the straight line, from a given curve, or from a
 shortest path in a nearest-neighbour graph on latent codes
-(:func:`~gmtheory.graphs.graph_shortest_path`).
+(:func:`~gmtheory.geometry.graphs.graph_shortest_path`).
 
 **Global starts.** The energy has local minima (a curve that passes an
 obstacle on the wrong side), and the straight-line start can end in one.
 By default (``multistart=None``) the energy method therefore starts each
 pair twice -- from the straight line and from the shortest path in a graph
 (over the codes in ``graph_points`` if given, else over an automatic
-regular grid around the endpoints, :func:`~gmtheory.graphs.latent_grid`,
+regular grid around the endpoints, :func:`~gmtheory.geometry.graphs.latent_grid`,
 in latent dimension ``d <= 3``) -- minimises all starts in one batch to the
 loose tolerance ``PROBE_TOL``, keeps the shorter curve of each pair and
 converges only that one to ``tol``.  A grid path that stays within one grid
@@ -43,7 +43,7 @@ In higher dimension pass latent codes as ``graph_points``.
 
 **Precision.** The solvers work in float64.  A metric built on a float32
 model (a float32 ``torch.nn.Module`` decoder, say) is evaluated by a
-float64 copy of it (:func:`~gmtheory._promote.float64_metric`), the same
+float64 copy of it (:func:`~gmtheory.geometry.precision.float64_metric`), the same
 function; only if no such copy can be made (a closure over float32
 tensors) does the solve run in the model's dtype with the tolerance raised
 to what that dtype resolves (``SQRT_EPS_TOL`` times :math:`\sqrt{\epsilon}`).
@@ -61,17 +61,17 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from scipy.integrate import solve_bvp
 from scipy.interpolate import CubicSpline
 from torch import Tensor
-from torch.func import jacfwd, jvp, vmap
+from torch.func import jacfwd
 
-from ._promote import float64_metric
-from ._validation import (
+from .._validation import (
     as_float_tensor,
     check_finite,
     check_points,
@@ -79,10 +79,9 @@ from ._validation import (
     check_positive_int,
 )
 from .curves import check_curve, curve_energy, curve_length, segment_lengths
-from .geodesic_ode import _rhs_core, check_metric, check_positive_definite
 from .graphs import graph_shortest_paths, latent_grid
-from .jacobian import _single_point
-from .metrics import Metric, PullbackMetric
+from .metrics import Metric, check_metric, check_positive_definite
+from .precision import float64_metric
 
 __all__ = ["GeodesicResult", "geodesic", "geodesics", "spline_length_energy"]
 
@@ -222,7 +221,7 @@ def spline_length_energy(metric: Metric, curves: Tensor) -> tuple[Tensor, Tensor
     Examples
     --------
     >>> import torch
-    >>> from gmtheory.metrics import ConstantMetric
+    >>> from gmtheory.geometry.metrics import ConstantMetric
     >>> m = ConstantMetric(torch.diag(torch.tensor([4.0, 1.0])))
     >>> t = torch.linspace(0, 1, 5)[:, None]
     >>> L, E = spline_length_energy(m, torch.cat([t, 0 * t], 1))
@@ -242,7 +241,7 @@ def spline_length_energy(metric: Metric, curves: Tensor) -> tuple[Tensor, Tensor
     pos = torch.as_tensor(sp(nodes), dtype=g.dtype)          # (B, Q, d)
     vel = torch.as_tensor(sp(nodes, 1), dtype=g.dtype)
     with torch.no_grad():
-        M = metric._metric(pos.reshape(-1, d)).reshape(B, -1, d, d)
+        M = metric.evaluate(pos.reshape(-1, d)).reshape(B, -1, d, d)
     sq = torch.einsum("bqi,bqij,bqj->bq", vel, M, vel).clamp_min(0.0)
     wt = torch.as_tensor(w, dtype=g.dtype)
     return (sq.sqrt() * wt).sum(1), (sq * wt).sum(1)
@@ -258,8 +257,8 @@ def _ode_residual(metric: Metric, curves: Tensor, energy: Tensor) -> Tensor:
     v = torch.as_tensor(sp(t, 1), dtype=g.dtype).reshape(-1, d)
     a = torch.as_tensor(sp(t, 2), dtype=g.dtype).reshape(-1, d)
     with torch.no_grad():
-        r = a - _rhs_core(metric, z, v)
-        M = metric._metric(z)
+        r = a - metric.evaluate_geodesic_rhs(z, v)
+        M = metric.evaluate(z)
     F = a - r
     rn = torch.einsum("ni,nij,nj->n", r, M, r).clamp_min(0).sqrt().reshape(B, -1)
     Fn = torch.einsum("ni,nij,nj->n", F, M, F).clamp_min(0).sqrt().reshape(B, -1)
@@ -339,7 +338,7 @@ def _check_path_pd(metric: Metric, curves: Tensor, what: str) -> None:
     mid = (0.5 * (curves[:, 1:] + curves[:, :-1])).reshape(-1, d).detach()
     pts = torch.cat([curves.reshape(-1, d).detach(), mid])
     with torch.no_grad():
-        M = metric._metric(pts)
+        M = metric.evaluate(pts)
     check_positive_definite(M, pts, what)
 
 
@@ -368,7 +367,7 @@ def _preconditioner(metric: Metric, curves: Tensor, scale: Tensor) -> Tensor:
     T = T1 - 1
     mid = 0.5 * (curves[:, 1:] + curves[:, :-1])
     with torch.no_grad():
-        M = metric._metric(mid.reshape(-1, d)).reshape(B, T, d, d)
+        M = metric.evaluate(mid.reshape(-1, d)).reshape(B, T, d, d)
     M = 0.5 * (M + M.transpose(-1, -2)) * (2.0 * T / scale).reshape(B, 1, 1, 1)
     n = T - 1
     H = torch.zeros(B, n, d, n, d, dtype=curves.dtype)
@@ -395,22 +394,21 @@ def _preconditioner(metric: Metric, curves: Tensor, scale: Tensor) -> Tensor:
 
 
 def _polyline_energy(metric: Metric, curves: Tensor) -> Tensor:
-    r"""The discrete energy :func:`~gmtheory.curves.curve_energy`, shape (B,).
+    r"""The discrete energy :func:`~gmtheory.geometry.curves.curve_energy`, shape (B,).
 
-    For a :class:`~gmtheory.metrics.PullbackMetric` each term is computed as
-    :math:`\Delta_k^\top J^\top J\Delta_k = \|J(\bar\gamma_k)\Delta_k\|^2`
-    with one Jacobian-vector product per segment instead of the full
-    Jacobian (the same number, about half the cost); any other metric goes
-    through ``curve_energy``.
+    Unchecked, for the solvers' inner loop: each term
+    :math:`\Delta_k^\top M(\bar\gamma_k)\Delta_k` comes from
+    :meth:`Metric.evaluate_squared_speeds
+    <gmtheory.geometry.metrics.Metric.evaluate_squared_speeds>`, which a
+    pullback metric computes as :math:`\|J(\bar\gamma_k)\Delta_k\|^2`
+    with one Jacobian-vector product per segment (the same number, about
+    half the cost of the full Jacobian).
     """
-    if type(metric) is not PullbackMetric:
-        return curve_energy(metric, curves)
     B, T1, d = curves.shape
     mid = (0.5 * (curves[:, 1:] + curves[:, :-1])).reshape(-1, d)
     delta = (curves[:, 1:] - curves[:, :-1]).reshape(-1, d)
-    single = _single_point(metric.generator)
-    Jd = vmap(lambda z, u: jvp(single, (z,), (u,))[1])(mid, delta)
-    return (T1 - 1) * (Jd ** 2).sum(-1).reshape(B, T1 - 1).sum(1)
+    sq = metric.evaluate_squared_speeds(mid, delta)
+    return (T1 - 1) * sq.reshape(B, T1 - 1).sum(1)
 
 
 def _energy_and_grad(metric, ends0, ends1, base, P, scale, c):
@@ -655,11 +653,11 @@ def _solve_bvp_one(metric, curve, tol, max_nodes, use_jacobian):
         zz = torch.as_tensor(y[:d].T.copy(), dtype=dtype)
         vv = torch.as_tensor(y[d:].T.copy(), dtype=dtype)
         with torch.no_grad():
-            F = _rhs_core(metric, zz, vv).numpy()
+            F = metric.evaluate_geodesic_rhs(zz, vv).numpy()
         return np.concatenate([y[d:], F.T])
 
     def batched_rhs(s: Tensor) -> Tensor:
-        return torch.cat([s[:, d:], _rhs_core(metric, s[:, :d], s[:, d:])], dim=1)
+        return torch.cat([s[:, d:], metric.evaluate_geodesic_rhs(s[:, :d], s[:, d:])], dim=1)
 
     def fun_jac(_, y):
         # rows are independent: differentiate w.r.t. a common offset
@@ -797,19 +795,59 @@ def _working_precision(metric, Z0, Z1, tol):
     return metric, dtype, max(tol, floor)
 
 
-def _solve(metric, Z0, Z1, method, n_points, init, graph_points, n_neighbors,
-           tol, max_iter, bvp_jacobian, max_nodes, max_refine, multistart):
+@dataclass(frozen=True)
+class SolveOptions:
+    """The options of :func:`geodesic` and :func:`geodesics`, with their defaults.
+
+    One place for the defaults; the entry points check the values
+    (:meth:`checked`) and hand the object to the solver.
+    """
+
+    method: str = "energy"
+    n_points: int = 65
+    init: Tensor | None = None
+    graph_points: Tensor | None = None
+    n_neighbors: int = 10
+    tol: float | None = None
+    max_iter: int = 1000
+    bvp_jacobian: bool = True
+    max_nodes: int = 5000
+    max_refine: int = 2
+    multistart: bool | None = None
+
+    def checked(self) -> SolveOptions:
+        """These options validated, with integer counts and a default tol."""
+        _check_options(self.method, self.n_points, self.tol, self.max_iter,
+                       self.n_neighbors)
+        return replace(self, n_points=int(self.n_points),
+                       max_refine=int(self.max_refine),
+                       tol=1e-6 if self.tol is None else self.tol)
+
+
+class Solved(NamedTuple):
+    """What a solver returns for one pair, before lengths are measured."""
+
+    curve: Tensor
+    iterations: int
+    converged: bool
+    message: str
+    history: list
+
+
+def _solve(metric: Metric, Z0: Tensor, Z1: Tensor,
+           opts: SolveOptions) -> list[GeodesicResult]:
     t_start = time.perf_counter()
-    if tol is None:
-        tol = 1e-6
+    method, n_points, init = opts.method, opts.n_points, opts.init
+    graph_points, n_neighbors, tol = opts.graph_points, opts.n_neighbors, opts.tol
+    max_iter = opts.max_iter
     ends = (Z0, Z1)
     d = Z0.shape[1]
-    several = _use_multistart(multistart, method, init, graph_points, d)
+    several = _use_multistart(opts.multistart, method, init, graph_points, d)
     metric, work, tol = _working_precision(metric, Z0, Z1, tol)
     Z0, Z1 = Z0.to(work), Z1.to(work)
     # a plain call first: a metric that fails says so here
     with torch.no_grad():
-        metric._metric(torch.cat([Z0, Z1]))
+        metric.metric_tensor(torch.cat([Z0, Z1]))
     if graph_points is not None:
         graph_points = check_points(as_float_tensor(graph_points, "graph_points"),
                                     "graph_points", dim=d).to(work)
@@ -829,18 +867,16 @@ def _solve(metric, Z0, Z1, method, n_points, init, graph_points, n_neighbors,
                 metric, curves, Z0, Z1, n_points, graph_points, n_neighbors,
                 tol, max_iter)
         left = [max(max_iter - it, 0) for it in pre_it]
-        outs = _solve_energy_refined(metric, curves, tol, left, max_refine)
-        outs = [(c, pre_it[b] + nit, ok, msg, pre_hist[b] + hist)
-                for b, (c, nit, ok, msg, hist) in enumerate(outs)]
+        outs = [Solved(c, pre_it[b] + nit, ok, msg, pre_hist[b] + hist)
+                for b, (c, nit, ok, msg, hist) in enumerate(
+                    _solve_energy_refined(metric, curves, tol, left, opts.max_refine))]
     else:
-        outs = []
-        for b in range(B):
-            c, nit, ok, msg = _solve_bvp_one(metric, curves[b], tol, max_nodes,
-                                             bvp_jacobian)
-            outs.append((c, nit, ok, msg, []))
+        outs = [Solved(*_solve_bvp_one(metric, curves[b], tol, opts.max_nodes,
+                                       opts.bvp_jacobian), [])
+                for b in range(B)]
     L, E, res = [], [], []
     for o in outs:
-        g = o[0][None]
+        g = o.curve[None]
         _check_path_pd(metric, g, "the computed path (the solver ran into a "
                        "region where the metric degenerates, e.g. far from the "
                        "data where a saturating decoder is flat)")
@@ -849,12 +885,12 @@ def _solve(metric, Z0, Z1, method, n_points, init, graph_points, n_neighbors,
         E.append(Eb[0])
         res.append(_ode_residual(metric, g, Eb)[0])
     seconds = (time.perf_counter() - t_start) / B
-    bad = [b for b, o in enumerate(outs) if not o[2]]
+    bad = [b for b, o in enumerate(outs) if not o.converged]
     if bad:
         which = f"pair {bad[0]}" if B == 1 else f"pairs {bad}"
         warnings.warn(
             f"geodesic solver ({method}) did not converge for {which} of {B}: "
-            f"{outs[bad[0]][3]}. Increase max_iter, loosen tol, or start from "
+            f"{outs[bad[0]].message}. Increase max_iter, loosen tol, or start from "
             "a better init (e.g. graph_points=latent codes).",
             RuntimeWarning, stacklevel=3,
         )
@@ -899,7 +935,7 @@ def geodesic(
     Parameters
     ----------
     metric : Metric
-        Any :class:`~gmtheory.metrics.Metric`; must be positive definite along
+        Any :class:`~gmtheory.geometry.metrics.Metric`; must be positive definite along
         the path.
     z0, z1 : Tensor, shape (d,)
         Endpoints.
@@ -968,7 +1004,7 @@ def geodesic(
     Examples
     --------
     >>> import torch
-    >>> from gmtheory.metrics import ConstantMetric
+    >>> from gmtheory.geometry.metrics import ConstantMetric
     >>> m = ConstantMetric(torch.tensor([[2.0, 0.0], [0.0, 1.0]],
     ...                                 dtype=torch.float64))
     >>> r = geodesic(m, torch.zeros(2, dtype=torch.float64),
@@ -977,16 +1013,16 @@ def geodesic(
     (1.7320508076, True)
     """
     check_metric(metric)
-    _check_options(method, n_points, tol, max_iter, n_neighbors)
+    opts = SolveOptions(method, n_points, init, graph_points, n_neighbors, tol,
+                        max_iter, bvp_jacobian, max_nodes, max_refine,
+                        multistart).checked()
     Z0 = _as_endpoints(z0, "z0", metric.dim, batched=False)
     Z1 = _as_endpoints(z1, "z1", metric.dim, batched=False).to(Z0.dtype)
     if init is not None:
         init = check_curve(init, metric.dim, "init")
         if init.shape[0] != 1:
             raise ValueError(f"init must be one curve (m, d), got {tuple(init.shape)}.")
-    return _solve(metric, Z0, Z1, method, int(n_points), init, graph_points,
-                  n_neighbors, tol, max_iter, bvp_jacobian, max_nodes,
-                  int(max_refine), multistart)[0]
+    return _solve(metric, Z0, Z1, replace(opts, init=init))[0]
 
 
 def geodesics(
@@ -1036,7 +1072,7 @@ def geodesics(
     Examples
     --------
     >>> import torch
-    >>> from gmtheory.metrics import ConstantMetric
+    >>> from gmtheory.geometry.metrics import ConstantMetric
     >>> m = ConstantMetric(torch.eye(2, dtype=torch.float64))
     >>> rs = geodesics(m, torch.zeros(2, 2, dtype=torch.float64),
     ...                torch.eye(2, dtype=torch.float64))
@@ -1044,22 +1080,14 @@ def geodesics(
     [1.0, 1.0]
     """
     check_metric(metric)
-    allowed = {"method", "n_points", "init", "graph_points", "n_neighbors", "tol",
-               "max_iter", "bvp_jacobian", "max_nodes", "max_refine", "multistart"}
+    allowed = {f.name for f in fields(SolveOptions)}
     unknown = set(options) - allowed
     if unknown:
         raise TypeError(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(allowed)}.")
-    opts = {"method": "energy", "n_points": 65, "init": None, "graph_points": None,
-            "n_neighbors": 10, "tol": None, "max_iter": 1000, "bvp_jacobian": True,
-            "max_nodes": 5000, "max_refine": 2, "multistart": None} | options
-    _check_options(opts["method"], opts["n_points"], opts["tol"], opts["max_iter"],
-                   opts["n_neighbors"])
+    opts = SolveOptions(**options).checked()
     A = _as_endpoints(Z0, "Z0", metric.dim, batched=True)
     B = _as_endpoints(Z1, "Z1", metric.dim, batched=True).to(A.dtype)
     if A.shape != B.shape:
         raise ValueError(f"Z0 and Z1 must have the same shape (B, d), got "
                          f"{tuple(A.shape)} and {tuple(B.shape)}.")
-    return _solve(metric, A, B, opts["method"], int(opts["n_points"]), opts["init"],
-                  opts["graph_points"], opts["n_neighbors"], opts["tol"],
-                  opts["max_iter"], opts["bvp_jacobian"], opts["max_nodes"],
-                  int(opts["max_refine"]), opts["multistart"])
+    return _solve(metric, A, B, opts)

@@ -46,9 +46,10 @@ import json
 import os
 import tempfile
 import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -124,7 +125,7 @@ def _decode(data: bytes) -> tuple[dict[str, Any] | None, str | None]:
                       "write or a damaged disk)")
     try:
         return torch.load(io.BytesIO(body), weights_only=True), None
-    except Exception as err:  # noqa: BLE001  (any unreadable body: retrain)
+    except Exception as err:
         return None, f"it cannot be read ({type(err).__name__}: {err})"
 
 
@@ -135,7 +136,7 @@ def _legacy_payload(path: Path, data: bytes) -> dict[str, Any] | None:
         if recorded != hashlib.sha256(data).hexdigest():
             return None
         return torch.load(io.BytesIO(data), weights_only=True)
-    except Exception:  # noqa: BLE001  (missing checksum, unreadable pickle)
+    except Exception:
         return None
 
 

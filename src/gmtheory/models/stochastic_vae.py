@@ -16,7 +16,7 @@ likelihood of the images at their latent codes:
 * the *standard* :math:`\sigma` network, a tanh MLP predicting
   :math:`\log\sigma(z)`;
 * the RBF precision network :math:`\beta(z) = W v(z) + \zeta`,
-  :math:`\sigma = \beta^{-1/2}` (:mod:`gmtheory.rbf_precision`).
+  :math:`\sigma = \beta^{-1/2}` (:mod:`gmtheory.models.rbf_precision`).
 
 Both fits are deterministic and cached with :func:`gmtheory.load_or_train`.
 """
@@ -29,11 +29,12 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from ._training import adam_ascent
+from ..geometry.expected_metric import ExpectedMetric
 from .cache import load_module, load_or_train, module_tensors, reproducible
-from .expected_metric import ExpectedMetric
+from .mlp import mlp
 from .rbf_precision import RBFPrecision, fit_rbf_precision, gaussian_log_likelihood
-from .vae import TrainedVAE, VAEConfig, _mlp, train_digits_vae
+from .training import adam_ascent
+from .vae import TrainedVAE, VAEConfig, train_digits_vae
 
 __all__ = ["StochasticVAEConfig", "SigmaNet", "StochasticVAE",
            "train_stochastic_vae"]
@@ -94,7 +95,7 @@ class SigmaNet(nn.Module):
 
     def __init__(self, latent_dim: int, data_dim: int, hidden: int):
         super().__init__()
-        self.net = _mlp([latent_dim, hidden, hidden, data_dim])
+        self.net = mlp([latent_dim, hidden, hidden, data_dim])
 
     def forward(self, z: Tensor) -> Tensor:
         r""":math:`\sigma(z)`, shape ``(n, D)``."""

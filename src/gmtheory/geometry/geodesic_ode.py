@@ -22,13 +22,13 @@ finite differences or hand-written Jacobians.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
-from ._validation import as_float_tensor, check_points
-from .metrics import Metric, _metric_derivative
+from .._validation import as_float_tensor, check_points
+from .metrics import Metric, check_metric
 
 __all__ = [
     "check_metric",
@@ -36,88 +36,6 @@ __all__ = [
     "geodesic_rhs",
     "euler_lagrange_residual",
 ]
-
-#: relative eigenvalue threshold below which a metric tensor counts as singular
-SINGULAR_RTOL = 1e-10
-
-
-def check_metric(metric: object, name: str = "metric") -> Metric:
-    """Raise ``TypeError`` unless ``metric`` is a :class:`gmtheory.Metric`."""
-    if not isinstance(metric, Metric):
-        raise TypeError(
-            f"{name} must be a gmtheory Metric (PullbackMetric, FunctionMetric, "
-            f"ConstantMetric, ...), got {type(metric).__name__}."
-        )
-    return metric
-
-
-def check_positive_definite(M: Tensor, z: Tensor, what: str = "the path") -> None:
-    """Raise ``ValueError`` if any metric tensor in the batch ``M`` is singular.
-
-    A tensor counts as singular when its smallest eigenvalue is below
-    ``SINGULAR_RTOL`` times its largest (or is not positive).
-    """
-    M = M.detach()
-    ev = torch.linalg.eigvalsh(0.5 * (M + M.transpose(-1, -2)))
-    top = ev[..., -1].clamp_min(torch.finfo(M.dtype).tiny)
-    bad = (ev[..., 0] <= SINGULAR_RTOL * top) | ~torch.isfinite(ev).all(-1)
-    if bool(bad.any()):
-        k = int(bad.nonzero()[0, 0])
-        point = [round(float(x), 6) for x in z.detach().reshape(-1, z.shape[-1])[k]]
-        raise ValueError(
-            f"the metric is singular (not positive definite) on {what}: at "
-            f"z = {point} its eigenvalues are "
-            f"{[float(f'{e:.3g}') for e in ev.reshape(-1, ev.shape[-1])[k]]}. "
-            "Geodesics need a positive definite metric M(z); for a pullback "
-            "metric this means the generator's Jacobian must have full column "
-            "rank d (an immersion). Use a smaller latent dimension, a smooth "
-            "generator, or stay away from the singular points."
-        )
-
-
-def _rhs_kronecker(M: Tensor, dM: Tensor, v: Tensor) -> Tensor:
-    """The vec/Kronecker form, literally as printed (column-stacking vec)."""
-    n, d = v.shape
-    # dvecM[n, i + d*j, k] = dM_ij / dz_k  (column stacking)
-    dvecM = dM.transpose(1, 2).reshape(n, d * d, d)
-    eye = torch.eye(d, dtype=v.dtype)
-    # (I_d kron v^T)[n, a, a*d + b] = v_b
-    kron_I_v = (eye[None, :, :, None] * v[:, None, None, :]).reshape(n, d, d * d)
-    kron_v_v = (v[:, :, None] * v[:, None, :]).reshape(n, d * d)
-    first = kron_I_v @ (dvecM @ v.unsqueeze(2))           # (n, d, 1)
-    second = dvecM.transpose(1, 2) @ kron_v_v.unsqueeze(2)  # (n, d, 1)
-    return -0.5 * torch.linalg.solve(M, 2.0 * first - second).squeeze(2)
-
-
-def _christoffel(M: Tensor, dM: Tensor) -> Tensor:
-    """Christoffel symbols ``[n, k, i, j]`` from ``M`` and ``dM[n, i, j, k]``."""
-    # B[n, l, i, j] = dM_li/dz_j + dM_lj/dz_i - dM_ij/dz_l
-    B = dM + dM.transpose(2, 3) - dM.permute(0, 3, 1, 2)
-    d = M.shape[-1]
-    sol = torch.linalg.solve(M, B.reshape(M.shape[0], d, d * d))
-    return 0.5 * sol.reshape(M.shape[0], d, d, d)
-
-
-def _rhs_core(metric: Metric, z: Tensor, v: Tensor, form: str = "kronecker") -> Tensor:
-    """Geodesic right-hand side at validated inputs (no checks)."""
-    M = metric._metric(z)
-    dM = _metric_derivative(metric, z)
-    if form == "kronecker":
-        return _rhs_kronecker(M, dM, v)
-    G = _christoffel(M, dM)
-    return -torch.einsum("nkij,ni,nj->nk", G, v, v)
-
-
-def _check_z_v(metric: Metric, z: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
-    check_metric(metric)
-    z = check_points(z, "z", dim=metric.dim)
-    v = check_points(v, "v", dim=metric.dim)
-    if z.shape != v.shape:
-        raise ValueError(
-            f"z and v must have the same shape (n, {metric.dim}), got "
-            f"{tuple(z.shape)} and {tuple(v.shape)}."
-        )
-    return z, v.to(z.dtype)
 
 
 def christoffel_symbols(metric: Metric, z: Tensor) -> Tensor:
@@ -153,18 +71,14 @@ def christoffel_symbols(metric: Metric, z: Tensor) -> Tensor:
     Examples
     --------
     >>> import math, torch
-    >>> from gmtheory.surfaces import SphereChart
+    >>> from gmtheory.geometry.surfaces import SphereChart
     >>> G = christoffel_symbols(SphereChart().metric(),
     ...                         torch.tensor([[math.pi / 4, 0.0]],
     ...                                      dtype=torch.float64))
     >>> round(float(G[0, 0, 1, 1]), 12)  # -sin(th) cos(th)
     -0.5
     """
-    check_metric(metric)
-    z = check_points(z, "z", dim=metric.dim)
-    M = metric._metric(z)
-    check_positive_definite(M, z, "the points z")
-    return _christoffel(M, _metric_derivative(metric, z))
+    return check_metric(metric).christoffel(z)
 
 
 def geodesic_rhs(metric: Metric, z: Tensor, v: Tensor, form: str = "kronecker") -> Tensor:
@@ -208,19 +122,12 @@ def geodesic_rhs(metric: Metric, z: Tensor, v: Tensor, form: str = "kronecker") 
     Examples
     --------
     >>> import torch
-    >>> from gmtheory.metrics import ConstantMetric
+    >>> from gmtheory.geometry.metrics import ConstantMetric
     >>> m = ConstantMetric(torch.eye(2))
     >>> geodesic_rhs(m, torch.zeros(1, 2), torch.ones(1, 2)).abs()
     tensor([[0., 0.]])
     """
-    if form not in ("kronecker", "christoffel"):
-        raise ValueError(
-            f"form must be 'kronecker' or 'christoffel', got {form!r}."
-        )
-    z, v = _check_z_v(metric, z, v)
-    M = metric._metric(z)
-    check_positive_definite(M, z, "the points z")
-    return _rhs_core(metric, z, v, form)
+    return check_metric(metric).geodesic_rhs(z, v, form)
 
 
 def euler_lagrange_residual(
@@ -284,11 +191,11 @@ def euler_lagrange_residual(
         return (g(s + h) - g(s - h)) / (2 * h)
 
     def lagrangian(z: Tensor, v: Tensor) -> Tensor:
-        return torch.einsum("ni,nij,nj->n", v, metric._metric(z), v)
+        return torch.einsum("ni,nij,nj->n", v, metric.evaluate(z), v)
 
     def momentum(s: Tensor) -> Tensor:
         z, v = g(s), vel(s)
-        return 2.0 * (metric._metric(z) @ v.unsqueeze(2)).squeeze(2)
+        return 2.0 * (metric.evaluate(z) @ v.unsqueeze(2)).squeeze(2)
 
     z, v = g(t), vel(t)
     acc = (g(t + h) - 2.0 * g(t) + g(t - h)) / h ** 2
@@ -299,5 +206,5 @@ def euler_lagrange_residual(
         dim=1,
     )
     residual = dpdt - dLdz
-    predicted = 2.0 * (metric._metric(z) @ (acc - rhs(z, v)).unsqueeze(2)).squeeze(2)
+    predicted = 2.0 * (metric.evaluate(z) @ (acc - rhs(z, v)).unsqueeze(2)).squeeze(2)
     return residual, predicted

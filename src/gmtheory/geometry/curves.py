@@ -21,13 +21,13 @@ smooth curves, and the discrete versions obey :math:`L^2 \le E` exactly
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
-from ._validation import as_float_tensor, check_finite, check_positive_int
-from .jacobian import _call, _check_callable, _check_module_dtype, check_output
+from .._validation import as_float_tensor, check_finite, check_positive_int
+from .jacobian import call_checked, check_callable, check_module_dtype, check_output
 from .metrics import Metric
 
 __all__ = [
@@ -95,7 +95,7 @@ def curve_length(metric: Metric, gamma: Tensor) -> Tensor:
     Examples
     --------
     >>> import torch
-    >>> from gmtheory.metrics import ConstantMetric
+    >>> from gmtheory.geometry.metrics import ConstantMetric
     >>> m = ConstantMetric(torch.diag(torch.tensor([4.0, 1.0])))
     >>> curve_length(m, straight_line(torch.zeros(2), torch.tensor([1.0, 0.0]), 10))
     tensor([2.])
@@ -145,12 +145,12 @@ def decoded_length(generator: Callable[[Tensor], Tensor], gamma: Tensor) -> Tens
     >>> decoded_length(lambda z: 3 * z, torch.tensor([[0.0], [1.0], [2.0]]))
     tensor([6.])
     """
-    _check_callable(generator, "generator")
+    check_callable(generator, "generator")
     g = check_curve(gamma)
     B, T1, d = g.shape
     flat = g.reshape(-1, d)
-    _check_module_dtype(generator, flat, "generator")
-    x = check_output(_call(generator, flat, "generator"), flat, "generator")
+    check_module_dtype(generator, flat, "generator")
+    x = check_output(call_checked(generator, flat, "generator"), flat, "generator")
     x = x.reshape(B, T1, -1)
     return (x[:, 1:] - x[:, :-1]).norm(dim=2).sum(dim=1)
 

@@ -21,37 +21,28 @@ trained by maximising the ELBO
 with one reparameterised sample per data point.  All activations are
 ``tanh`` (and a final sigmoid), so the decoder is smooth -- the pullback
 geometry needs :math:`C^2`.  Training is full-batch Adam in float64 from a
-fixed seed inside :func:`gmtheory.cache.reproducible` (one thread, float64
+fixed seed inside :func:`gmtheory.models.cache.reproducible` (one thread, float64
 initialisation, whatever the caller's settings), hence bit-for-bit reproducible, and
-cached by :mod:`gmtheory.cache`.
+cached by :mod:`gmtheory.models.cache`.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Sequence
 
 import torch
 from torch import Tensor, nn
 
-from ._training import adam_ascent
+from ..data import Digits, load_digits_data
 from .cache import load_module, load_or_train, module_tensors, reproducible
-from .data import Digits, load_digits_data
+from .mlp import mlp
+from .training import adam_ascent
 
 __all__ = ["VAEConfig", "DigitsVAE", "TrainedVAE", "train_digits_vae"]
 
 #: bump when the training code changes, so cached weights are invalidated
 TRAINING_VERSION = 3
-
-
-def _mlp(sizes: Sequence[int]) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(nn.Tanh())
-    return nn.Sequential(*layers)
 
 
 @dataclass(frozen=True)
@@ -107,8 +98,8 @@ class DigitsVAE(nn.Module):
     def __init__(self, data_dim: int = 64, latent_dim: int = 2, hidden: int = 64):
         super().__init__()
         self.data_dim, self.latent_dim = data_dim, latent_dim
-        self.encoder = _mlp([data_dim, hidden, hidden, 2 * latent_dim])
-        self.decoder_net = _mlp([latent_dim, hidden, hidden, data_dim])
+        self.encoder = mlp([data_dim, hidden, hidden, 2 * latent_dim])
+        self.decoder_net = mlp([latent_dim, hidden, hidden, data_dim])
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Encoder mean and standard deviation, each ``(n, d)``."""
@@ -205,7 +196,7 @@ def train_digits_vae(config: VAEConfig | None = None, cache_dir=None) -> Trained
     config : VAEConfig, optional
         Defaults to ``VAEConfig()``: all ten digits, 2-D latent space.
     cache_dir : path, optional
-        Overrides the cache directory (see :func:`gmtheory.cache.cache_dir`).
+        Overrides the cache directory (see :func:`gmtheory.models.cache.cache_dir`).
 
     Returns
     -------
