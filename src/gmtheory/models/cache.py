@@ -193,7 +193,7 @@ def _store(path: Path, payload: dict[str, Any]) -> None:
             f"{path.parent} ({err.strerror or err}); using the trained model "
             "from memory, and it will be trained again next time. Point the "
             "cache at a writable folder with the environment variable "
-            "GMTHEORY_CACHE (e.g. GMTHEORY_CACHE=/tmp/gmtheory-cache), or "
+            "GMTHEORY_CACHE (a folder of your own that you can write to), or "
             "make that folder writable.",
             RuntimeWarning,
             stacklevel=3,
