@@ -21,6 +21,9 @@ import nbval.plugin
 
 BOOK_DIR = Path(__file__).parent / "book"
 
+# tests/unit/test_chapter_plugin.py runs this plugin on a tiny chapter
+pytest_plugins = ["pytester"]
+
 
 class ChapterFormatError(Exception):
     """A chapter's jupytext header is missing or does not say MyST."""
@@ -38,11 +41,40 @@ def _check_header(path: Path) -> None:
         )
 
 
+class NbvalIncompatible(Exception):
+    """The installed nbval no longer reads notebooks the way this plugin expects."""
+
+
+def check_nbval_hook() -> None:
+    """Fail loudly if nbval's notebook reader cannot be swapped.
+
+    nbval has no hook for reading a notebook from another format: its
+    collector calls the module-level ``nbformat.read`` of ``nbval.plugin``
+    (true of nbval 0.9 to 0.11). This plugin swaps that name for
+    ``jupytext.read`` while one chapter is collected. Should a later nbval
+    read notebooks some other way, the swap would silently do nothing and
+    nbval would try to parse Markdown as JSON; this check turns that into
+    an error that names the cause and the fix.
+    """
+    collect = nbval.plugin.IPyNbFile.collect
+    if not (hasattr(nbval.plugin, "nbformat")
+            and "nbformat" in collect.__code__.co_names
+            and hasattr(nbval.plugin.nbformat, "read")):
+        raise NbvalIncompatible(
+            "conftest.py executes MyST chapters by swapping nbval.plugin.nbformat "
+            "(the reader nbval's IPyNbFile.collect calls), but the installed nbval "
+            f"{getattr(nbval, '__version__', '?')} no longer reads notebooks through "
+            "it. Pin the nbval of requirements.txt, or update MystChapter.collect "
+            "for the new nbval."
+        )
+
+
 class MystChapter(nbval.plugin.IPyNbFile):
     """An nbval notebook collector that reads a jupytext MyST chapter."""
 
     def collect(self):
         _check_header(Path(self.fspath))
+        check_nbval_hook()
         real = nbval.plugin.nbformat
         shim = types.SimpleNamespace(
             read=lambda path, as_version: jupytext.read(path, fmt="md:myst")

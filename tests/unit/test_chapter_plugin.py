@@ -47,3 +47,31 @@ def test_every_book_page_with_code_has_a_myst_header():
     assert pages, "the book has no executable pages"
     for p in pages:
         plugin._check_header(p)
+
+
+def test_installed_nbval_reads_through_the_swapped_name():
+    # conftest.py runs chapters by swapping nbval.plugin.nbformat for jupytext
+    # while one chapter is collected; nbval offers no hook for other formats,
+    # so a new nbval that reads notebooks differently must fail here, by name,
+    # not as a JSON error in every chapter.
+    plugin.check_nbval_hook()
+
+
+def test_a_myst_chapter_collects_one_item_per_code_cell(pytester):
+    pytester.makeconftest((ROOT / "conftest.py").read_text(encoding="utf-8"))
+    book = pytester.mkdir("book")
+    header = GOOD.replace("  name: python3", "  display_name: Python 3\n  language: python\n  name: python3")
+    (book / "tiny.md").write_text(header + "```{code-cell} ipython3\nx = 1\n```\n"
+                                  "text\n\n```{code-cell} ipython3\nassert x == 1\n```\n")
+    result = pytester.runpytest_inprocess("--nbval-lax", "--collect-only", "-q",
+                                          "-p", "no:cacheprovider", str(book / "tiny.md"))
+    result.stdout.fnmatch_lines(["*tiny.md::Cell 0", "*tiny.md::Cell 1"])
+    assert result.ret == 0
+
+
+def test_an_incompatible_nbval_is_named(monkeypatch):
+    import nbval.plugin
+
+    monkeypatch.delattr(nbval.plugin, "nbformat")
+    with pytest.raises(plugin.NbvalIncompatible, match="nbval"):
+        plugin.check_nbval_hook()
