@@ -87,7 +87,7 @@ def k_medoids(distances, k: int, *, max_iter: int = 100) -> KMedoidsResult:
 
     Notes
     -----
-    Used in the chapter *Stochastic generators and the expected metric*.
+    Used in :ref:`sg-clustering`.
 
     Examples
     --------

@@ -44,7 +44,7 @@ def geodesic_acceleration(M: Tensor, dM: Tensor, v: Tensor) -> Tensor:
 
     Notes
     -----
-    Derived in the chapter *Geodesics* (``geo-thm-ode``).
+    Derived in :ref:`geo-ode`.
 
     Examples
     --------
@@ -91,7 +91,7 @@ def christoffel_from_derivative(M: Tensor, dM: Tensor) -> Tensor:
 
     Notes
     -----
-    Derived in the chapter *Geodesics* (``geo-thm-ode``).
+    Derived in :ref:`geo-ode`.
 
     Examples
     --------

@@ -76,7 +76,12 @@ def _squared_speeds(metric: Metric, gamma: Tensor) -> Tensor:
 
 
 def segment_lengths(metric: Metric, gamma: Tensor) -> Tensor:
-    """Riemannian lengths of the segments of a curve, shape ``(B, T)``."""
+    """Riemannian lengths of the segments of a curve, shape ``(B, T)``.
+
+    Notes
+    -----
+    Derived in :ref:`pb-curves`.
+    """
     return _squared_speeds(metric, gamma).sqrt()
 
 
@@ -91,6 +96,10 @@ def curve_length(metric: Metric, gamma: Tensor) -> Tensor:
     Returns
     -------
     Tensor, shape (B,)
+
+    Notes
+    -----
+    Derived in :ref:`pb-curves`.
 
     Examples
     --------
@@ -109,6 +118,11 @@ def curve_energy(metric: Metric, gamma: Tensor) -> Tensor:
     Returns
     -------
     Tensor, shape (B,)
+
+    Notes
+    -----
+    Derived in :ref:`pb-curves`; :ref:`pb-energy` shows that it depends on
+    the parametrisation while the length does not.
     """
     sq = _squared_speeds(metric, gamma)
     return sq.shape[1] * sq.sum(dim=1)
@@ -138,6 +152,11 @@ def decoded_length(generator: Callable[[Tensor], Tensor], gamma: Tensor) -> Tens
     ValueError
         If ``gamma`` is malformed or the generator returns NaN or infinite
         values on it.
+
+    Notes
+    -----
+    Used in :ref:`lv-three-distances` and, against :func:`curve_length`, in
+    :ref:`pb-length`.
 
     Examples
     --------

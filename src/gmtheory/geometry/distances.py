@@ -74,6 +74,24 @@ class MetricAxiomReport:
         )
 
 
+def _max_triangle_excess(D: Tensor) -> tuple[float, tuple[int, int, int]]:
+    r"""Largest :math:`D_{ik} - D_{ij} - D_{jk}` over all triples, and its triple.
+
+    Exact over all :math:`n^3` triples, one middle point :math:`j` at a time,
+    so memory stays :math:`O(n^2)`.
+    """
+    n = D.shape[0]
+    best, worst = -float("inf"), (0, 0, 0)
+    for j in range(n):
+        # excess[i, k] = D_ik - D_ij - D_jk for the middle point j
+        excess = D - D[:, j : j + 1] - D[j : j + 1, :]
+        val, flat = excess.reshape(-1).max(dim=0)
+        if float(val) > best:
+            i, k = divmod(int(flat), n)
+            best, worst = float(val), (i, j, k)
+    return best, worst
+
+
 def metric_axioms(
     points: Tensor,
     distance: Callable[[Tensor, Tensor], Tensor],
@@ -119,8 +137,8 @@ def metric_axioms(
 
     Notes
     -----
-    Used in the chapter *Latent variables and the trouble with distances*,
-    which shows that the squared Euclidean distance is not a metric.
+    Derived in :ref:`lv-three-distances`, which states the axioms and shows
+    that the squared Euclidean distance is not a metric.
 
     Examples
     --------
@@ -152,14 +170,7 @@ def metric_axioms(
     max_identical = float(D[equal].abs().max())
     distinct = D[~equal]
     min_distinct = float(distinct.min()) if distinct.numel() else float("inf")
-    best, worst = -float("inf"), (0, 0, 0)
-    for j in range(n):
-        # excess[i, k] = D_ik - D_ij - D_jk for the middle point j
-        excess = D - D[:, j : j + 1] - D[j : j + 1, :]
-        val, flat = excess.reshape(-1).max(dim=0)
-        if float(val) > best:
-            i, k = divmod(int(flat), n)
-            best, worst = float(val), (i, j, k)
+    best, worst = _max_triangle_excess(D)
     return MetricAxiomReport(
         n=n,
         min_value=float(D.min()),

@@ -82,7 +82,7 @@ class ExpectedMetric(Metric):
 
     Notes
     -----
-    Derived in the chapter *Stochastic generators and the expected metric*.
+    Derived in :ref:`sg-random-map`.
 
     Examples
     --------
@@ -242,7 +242,7 @@ def monte_carlo_metric(
 
     Notes
     -----
-    Used in the chapter *Stochastic generators and the expected metric*.
+    Used in :ref:`sg-coupling`.
 
     Examples
     --------
@@ -312,6 +312,10 @@ def draw_noise(n_samples: int, dim: int, generator: torch.Generator,
     Returns
     -------
     Tensor, shape (n_samples, dim)
+
+    Notes
+    -----
+    Used in :ref:`sg-coupling`.
 
     Examples
     --------
@@ -386,7 +390,7 @@ def sample_metric(
 
     Notes
     -----
-    Used in the chapter *Stochastic generators and the expected metric*.
+    Used in :ref:`sg-mc-check`.
 
     Examples
     --------

@@ -103,7 +103,7 @@ def graph_shortest_paths(
 
     Notes
     -----
-    Used in the chapter *Geodesics*.
+    Used in :ref:`geo-edrd`.
     """
     check_optional_metric(metric)
     P = check_points(points, "points")
@@ -182,7 +182,7 @@ def graph_shortest_path(
 
     Notes
     -----
-    Used in the chapter *Geodesics* to initialise the solvers.
+    Used in :ref:`geo-vae` to initialise the solvers.
 
     Examples
     --------
@@ -237,7 +237,7 @@ def latent_grid(points: Tensor, per_dim: int, margin: float = 0.5) -> Tensor:
     Notes
     -----
     Used by :func:`gmtheory.geodesic` for its automatic graph starts
-    (chapter *Geodesics*).
+    (:ref:`geo-vae`).
 
     Examples
     --------

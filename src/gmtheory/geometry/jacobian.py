@@ -151,7 +151,7 @@ def jacobian(f: Generator, z: Tensor) -> Tensor:
 
     Notes
     -----
-    Derived in the chapter *The pullback metric*.
+    Derived in :ref:`pb-taylor`.
 
     Examples
     --------
@@ -243,7 +243,8 @@ def finite_difference_jacobian(f: Generator, z: Tensor,
 
     Notes
     -----
-    Used in the chapter *The pullback metric*.
+    The independent check of :func:`jacobian` in :ref:`pb-taylor` and
+    :ref:`vp-geometry`.
 
     Examples
     --------

@@ -357,7 +357,7 @@ class PullbackMetric(Metric):
 
     Notes
     -----
-    Derived in the chapter *The pullback metric*.
+    Derived in :ref:`pb-definition`.
 
     Examples
     --------
@@ -408,6 +408,10 @@ class ConstantMetric(Metric):
     ----------
     matrix : Tensor, shape (d, d)
         Symmetric positive definite.
+
+    Notes
+    -----
+    Derived in :ref:`pb-mahalanobis`.
 
     Examples
     --------
@@ -517,7 +521,7 @@ def pullback_taylor_error(
 
     Notes
     -----
-    Derived in the chapter *The pullback metric*.
+    Derived in :ref:`pb-taylor`.
 
     Examples
     --------

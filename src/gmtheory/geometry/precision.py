@@ -66,7 +66,7 @@ def float64_metric(metric: Metric, z: Tensor) -> Metric | None:
 
     Notes
     -----
-    Used by the geodesic solvers (chapter *Geodesics*).
+    Used by the geodesic solvers (:ref:`geo-vae`).
 
     Examples
     --------

@@ -51,6 +51,10 @@ class Paraboloid(Surface):
         J = \begin{pmatrix} I_2 \\ 2 z^\top \end{pmatrix}, \qquad
         M(z) = I_2 + 4\, z z^\top, \qquad \sqrt{\det M} = \sqrt{1 + 4\|z\|^2}.
 
+    Notes
+    -----
+    Derived in :ref:`pb-closed-forms`; used in :ref:`lv-generators`.
+
     Examples
     --------
     >>> import torch
@@ -79,6 +83,11 @@ class SphereChart(Surface):
     The chart is singular at the poles :math:`\vartheta \in \{0, \pi\}`, where
     :math:`M` has rank one: the whole circle :math:`\varphi\in[0,2\pi)` is
     mapped to one point.
+
+    Notes
+    -----
+    Derived in :ref:`pb-closed-forms`; used in :ref:`geo-sphere`, and its
+    singular poles are the example of :ref:`pb-rank`.
 
     Examples
     --------
@@ -114,6 +123,10 @@ class FoldedLine(Surface):
 
     is positive semi-definite but never positive definite: the direction
     :math:`(1, -1)` has zero length.
+
+    Notes
+    -----
+    Used in :ref:`pb-rank`.
     """
 
     def embed(self, z: Tensor) -> Tensor:
@@ -143,6 +156,10 @@ def great_circle_distance(z0: Tensor, z1: Tensor) -> Tensor:
     Returns
     -------
     Tensor, shape (n,)
+
+    Notes
+    -----
+    Used in :ref:`geo-sphere`.
 
     Examples
     --------

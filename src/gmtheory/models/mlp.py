@@ -6,7 +6,7 @@ initialisation), the critics and GAN generators (trainable, seeded), and
 :func:`random_mlp`, the frozen seeded test beds of Part I.  A randomly
 initialised perceptron is the simplest decoder whose geometry is not known in
 closed form.  With ``tanh`` it is smooth (:math:`C^\\infty`); with ``relu`` it
-is piecewise linear, which is the case the chapter *The pullback metric* uses
+is piecewise linear, which is the case :ref:`pb-relu` uses
 to show why smoothness matters.
 """
 
@@ -56,7 +56,7 @@ def random_mlp(
 
     Notes
     -----
-    Used in the chapter *The pullback metric*.
+    Used in :ref:`pb-relu` and :ref:`sg-energy-length`.
 
     Examples
     --------
@@ -109,9 +109,8 @@ def mlp(
 
     Notes
     -----
-    Builds the digits VAE of *Latent variables and the trouble with
-    distances*, the critics and generators of *GANs as the dual approach*
-    and the test beds of *The pullback metric*.
+    Builds the digits VAE of :ref:`lv-vae`, the critics and generators of
+    :ref:`gd-wgan` and the random test generators of :ref:`pb-relu`.
 
     Examples
     --------

@@ -123,7 +123,7 @@ class RBFPrecision(nn.Module):
 
     Notes
     -----
-    Derived in the chapter *Stochastic generators and the expected metric*.
+    Derived in :ref:`sg-rbf-theory`, after :cite:t:`arvanitidis2018latent`.
 
     Examples
     --------
@@ -253,7 +253,7 @@ def fit_rbf_precision(
 
     Notes
     -----
-    Used in the chapter *Stochastic generators and the expected metric*.
+    Used in :ref:`sg-rbf`.
 
     Examples
     --------

@@ -119,6 +119,10 @@ class StochasticVAE:
         Mean log-likelihood per training step of each variance fit.
     cache_hits : dict of str to bool
         ``{"vae": ..., "sigma": ..., "rbf": ...}``.
+
+    Notes
+    -----
+    Derived in :ref:`sg-rbf-theory`.
     """
 
     vae: TrainedVAE
@@ -208,7 +212,7 @@ def train_stochastic_vae(config: StochasticVAEConfig | None = None,
 
     Notes
     -----
-    Used in the chapter *Stochastic generators and the expected metric*.
+    Used in :ref:`sg-digits-vae`.
     """
     config = StochasticVAEConfig() if config is None else config
     if not isinstance(config, StochasticVAEConfig):

@@ -46,7 +46,7 @@ def eight_gaussians(n: int, seed: int = 0, radius: float = 2.0,
 
     Notes
     -----
-    Chapter "GANs as the dual approach".
+    Used in :ref:`gd-wgan`.
 
     Examples
     --------

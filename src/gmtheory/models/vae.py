@@ -124,6 +124,10 @@ class DigitsVAE(nn.Module):
 
         with the KL in closed form
         :math:`\tfrac12\sum_j(\sigma_j^2 + m_j^2 - 1 - \log\sigma_j^2)`.
+
+        Notes
+        -----
+        Derived in :ref:`sg-vae`.
         """
         mean, std = self.encode(x)
         eps = torch.randn_like(mean) if noise is None else noise
@@ -204,8 +208,7 @@ def train_digits_vae(config: VAEConfig | None = None, cache_dir=None) -> Trained
 
     Notes
     -----
-    Used from the chapter *Latent variables and the trouble with distances*
-    onwards.
+    Used from :ref:`lv-vae` onwards.
     """
     config = VAEConfig() if config is None else config
     if not isinstance(config, VAEConfig):
