@@ -2,7 +2,7 @@
 generative models.
 
 The folders follow the book; every public name is re-exported here, so a
-chapter writes ``gm.geodesic`` or ``gm.sinkhorn`` without knowing where it
+chapter writes ``gm.geodesic`` or ``gm.ot.sinkhorn`` without knowing where it
 lives:
 
 - :mod:`gmtheory.geometry` -- Part I: Jacobians, :class:`Metric` (the one
@@ -18,7 +18,7 @@ lives:
 - :mod:`gmtheory.book` -- helpers of the pages: the checks a chapter makes
   on its numbers and the figure style (matplotlib is loaded on first use).
 
-Import graph: ``_validation`` <- ``geometry``, ``ot`` <- ``models``;
+Import graph: ``validation`` <- ``geometry``, ``ot`` <- ``models``;
 ``book`` and ``data`` depend on nothing else in the package.
 """
 

@@ -49,7 +49,7 @@ def _problem(n: int, m: int, seed: int, k: int = 2):
 def test_exact_matches_pot_and_lp_invariants(n, m, seed, method):
     a, b, C = _problem(n, m, seed)
     res = exact_ot(a, b, C, method=method)
-    assert res.converged and "Optimal" in res.status
+    assert res.converged and "Optimal" in res.message
     assert res.plan.shape == (n, m) and res.f.shape == (n,) and res.g.shape == (m,)
     np.testing.assert_allclose(res.cost, pot.emd2(a, b, C), rtol=1e-9, atol=1e-12)
     # plan is a coupling of a and b

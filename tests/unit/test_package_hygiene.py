@@ -4,7 +4,8 @@
   the tests and the benchmarks;
 - ``import gmtheory.ot`` loads neither matplotlib nor scikit-learn (a fresh
   interpreter, so earlier imports in this session cannot hide it);
-- inside ``gmtheory`` no module imports another's underscore name and no
+- inside ``gmtheory`` no module imports another's underscore name (and
+  ``gmtheory.ot`` and its users import no underscore module), and no
   code outside a metric class calls ``._metric(`` or switches on a metric's
   type: derived geometry goes through the public ``Metric.evaluate*``
   methods.
@@ -77,6 +78,24 @@ def test_no_module_imports_another_modules_private_name():
                 bad += [f"{path.relative_to(ROOT)}:{node.lineno} {a.name}"
                         for a in node.names if a.name.startswith("_")]
     assert not bad, "private names imported across modules: " + ", ".join(bad)
+
+
+#: the optimal-transport package and the models that call it; they import
+#: public modules only (``gmtheory.validation``, ``gmtheory.ot.inputs``, ...)
+OT_AND_USERS = sorted((PACKAGE / "ot").glob("*.py")) + [
+    PACKAGE / "models" / f"{name}.py"
+    for name in ("compare", "critics", "semidiscrete_gan", "wae", "wgan")]
+
+
+def test_ot_and_its_users_import_no_private_module():
+    bad = []
+    for path in OT_AND_USERS:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module != "__future__":
+                parts = (node.module or "").split(".")
+                if any(part.startswith("_") for part in parts):
+                    bad.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.module}")
+    assert not bad, "private modules imported: " + ", ".join(bad)
 
 
 def test_metric_internals_are_not_reached_from_outside():

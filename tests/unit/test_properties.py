@@ -169,7 +169,7 @@ def test_sinkhorn_meets_its_tolerance_or_warns(problem, eps, max_iter):
         warnings.simplefilter("always")
         res = gmot.sinkhorn(a, b, C, eps, max_iter=max_iter, tol=tol)
     warned = any(issubclass(w.category, RuntimeWarning)
-                 and "before converging" in str(w.message) for w in caught)
+                 and "Not converged" in str(w.message) for w in caught)
     # the violation, recomputed from the returned plan
     violation = np.abs(res.plan.sum(1) - a).sum()
     assert violation == pytest.approx(res.violation, rel=1e-6, abs=1e-12)
@@ -178,6 +178,7 @@ def test_sinkhorn_meets_its_tolerance_or_warns(problem, eps, max_iter):
         assert violation < tol + 1e-12 and not warned
     else:
         assert warned and violation >= tol * (1 - 1e-6)
+        assert res.message.startswith("Not converged") and "max_iter" in res.message
 
 
 @PROFILE

@@ -32,7 +32,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from .._validation import check_points, check_positive, check_positive_int
+from ..ot.cost import cost_matrix
+from ..validation import check_points, check_positive, check_positive_int
 from .mlp import mlp
 
 __all__ = ["CRITIC_METHODS", "Critic", "critic_value", "empirical_lipschitz",
@@ -71,7 +72,7 @@ class Critic(nn.Module):
 
     Notes
     -----
-    Chapter "GANs as the dual approach".
+    Derived in :ref:`gd-lipschitz`.
 
     Examples
     --------
@@ -139,7 +140,7 @@ def critic_value(critic: Callable[[Tensor], Tensor], x: Any, y: Any) -> Tensor:
 
     Notes
     -----
-    Chapter "GANs as the dual approach", section "The objective, corrected".
+    Derived in :ref:`gd-objective`.
 
     Examples
     --------
@@ -187,8 +188,7 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], x: Any, y: Any,
 
     Notes
     -----
-    Chapter "GANs as the dual approach", section "Holding the Lipschitz
-    bound".
+    Derived in :ref:`gd-lipschitz`.
 
     References
     ----------
@@ -250,9 +250,10 @@ def empirical_lipschitz(values: Any, points: Any) -> float:
 
     Notes
     -----
-    Pairs of identical points are skipped.  Chapter "GANs as the dual
-    approach" (proposition "A critic's value bounds :math:`W_1` from
-    below").
+    Pairs of identical points are skipped; the distances are
+    :func:`gmtheory.ot.cost_matrix` with ``p=1``. Derived in
+    :ref:`gd-objective` (the proposition that a critic's value bounds
+    :math:`W_1` from below) and used in :ref:`gd-lipschitz`.
 
     Examples
     --------
@@ -269,7 +270,7 @@ def empirical_lipschitz(values: Any, points: Any) -> float:
         )
     if not bool(torch.isfinite(h).all()):
         raise ValueError("values contains NaN or infinite entries.")
-    dist = torch.cdist(P, P, compute_mode="donot_use_mm_for_euclid_dist")
+    dist = cost_matrix(P, P, p=1)
     mask = dist > 0
     if not bool(mask.any()):
         raise ValueError("points must contain at least two distinct points.")

@@ -29,9 +29,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .._validation import check_points, check_positive, check_positive_int
-from ..ot._backend import torch_cost
+from ..ot.cost import cost_matrix
+from ..ot.ctransform import cbar_transform
 from ..ot.semidiscrete import semidiscrete_ot
+from ..validation import check_points, check_positive, check_positive_int
 from .cache import load_module, module_tensors, reproducible
 from .training import AdamAscent
 from .wgan import TRAINING_VERSION, cached_training, mlp_generator, snapshot_loop
@@ -148,7 +149,9 @@ def train_semidiscrete_gan(data: Any, config: SemiDiscreteGANConfig | None = Non
 
     Notes
     -----
-    Chapter "GANs as the dual approach".
+    The generator's loss is :func:`gmtheory.ot.cbar_transform` of the dual
+    vector on :func:`gmtheory.ot.cost_matrix`. Derived in
+    :ref:`gd-semidiscrete`; compared with a WGAN-GP in :ref:`gd-sdgan`.
 
     References
     ----------
@@ -198,7 +201,7 @@ def train_semidiscrete_gan(data: Any, config: SemiDiscreteGANConfig | None = Non
 
             def objective() -> Tensor:
                 x = g(torch.randn(cfg.batch_size, cfg.latent_dim, generator=gen))
-                return -(torch_cost(x, Y) - h_tilde[None, :]).min(dim=1).values.mean()
+                return -cbar_transform(h_tilde, cost_matrix(x, Y)).mean()
 
             opt.step(objective)
 

@@ -31,9 +31,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .._validation import check_points, check_positive, check_positive_int
 from ..data import Digits, load_digits_data
 from ..ot.mmd import KERNELS, mmd2
+from ..validation import check_points, check_positive, check_positive_int
 from .cache import load_module, load_or_train, module_tensors, reproducible
 from .mlp import mlp
 from .training import adam_ascent
@@ -248,7 +248,7 @@ def train_digits_wae(config: WAEConfig | None = None, cache_dir=None) -> Trained
 
     Notes
     -----
-    Trained in the chapter *VAEs as the primal approach*.
+    Derived in :ref:`vp-relaxation`; trained in :ref:`vp-digits`.
     """
     config = WAEConfig() if config is None else config
     if not isinstance(config, WAEConfig):

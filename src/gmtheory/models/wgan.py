@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .._validation import check_points, check_positive, check_positive_int
+from ..validation import check_points, check_positive, check_positive_int
 from .cache import load_module, load_or_train, module_tensors, reproducible
 from .critics import CRITIC_METHODS, Critic, critic_value, gradient_penalty
 from .mlp import mlp
@@ -219,8 +219,8 @@ def train_critic(x: Any, y: Any, config: CriticConfig | None = None,
 
     Notes
     -----
-    Bit-for-bit reproducible and cached by configuration and data.  Chapter
-    "GANs as the dual approach".
+    Bit-for-bit reproducible and cached by configuration and data. Derived
+    in :ref:`gd-lipschitz`.
 
     Examples
     --------
@@ -372,7 +372,8 @@ def train_wgan(data: Any, config: WGANConfig | None = None,
 
     Notes
     -----
-    Chapter "GANs as the dual approach".
+    Derived in :ref:`gd-lipschitz` (the gradient penalty); trained in
+    :ref:`gd-wgan`.
 
     References
     ----------

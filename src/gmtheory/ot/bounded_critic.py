@@ -23,7 +23,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from ._inputs import check_weights, cost_matrix
+from .backend import is_torch, to_output
+from .cost import cost_matrix
+from .inputs import check_weights, to_numpy
 
 __all__ = ["BestCriticResult", "best_critic"]
 
@@ -36,18 +38,20 @@ class BestCriticResult:
     ----------
     value : float
         :math:`\max_h \sum_i (a_i - b_i) h_i` over the class.
-    critic : ndarray, shape (n,)
-        An optimal critic, its values at the points.
+    critic : ndarray or Tensor, shape (n,)
+        An optimal critic, its values at the points (a float64 tensor if any
+        input was a tensor).
     converged : bool
-        Whether HiGHS reported an optimal solution.
-    status : str
-        The solver's message.
+        Whether HiGHS reported an optimal solution (always True: a failure
+        raises).
+    message : str
+        What happened, in a sentence (with HiGHS' own words).
     """
 
     value: float
-    critic: np.ndarray
+    critic: Any
     converged: bool
-    status: str
+    message: str
 
 
 def best_critic(a: Any, b: Any, x: Any = None, *, lipschitz: float | None = None,
@@ -69,9 +73,9 @@ def best_critic(a: Any, b: Any, x: Any = None, *, lipschitz: float | None = None
 
     Parameters
     ----------
-    a, b : array_like, shape (n,)
+    a, b : array_like or Tensor, shape (n,)
         Probability vectors on the same points (:math:`\mu` and :math:`\nu`).
-    x : array_like, shape (n, d), optional
+    x : array_like or Tensor, shape (n, d), optional
         The points; required when ``lipschitz`` is given.
     lipschitz : float, optional
         Lipschitz bound :math:`L > 0` on the points (Euclidean distance).
@@ -81,6 +85,7 @@ def best_critic(a: Any, b: Any, x: Any = None, *, lipschitz: float | None = None
     Returns
     -------
     BestCriticResult
+        ``value`` (a float), ``critic``, ``converged`` and ``message``.
 
     Raises
     ------
@@ -91,15 +96,21 @@ def best_critic(a: Any, b: Any, x: Any = None, *, lipschitz: float | None = None
     RuntimeError
         If HiGHS does not find an optimum.
 
+    See Also
+    --------
+    exact_ot : :math:`W_1` by the primal problem (``cost_matrix(x, x, p=1)``).
+    tv : the total variation in closed form.
+
     Notes
     -----
     The Lipschitz family has :math:`n(n-1)` constraints: keep :math:`n` to a
-    few hundred.  Chapter "GANs as the dual approach".
+    few hundred.  Derived in :ref:`gd-three` (the three critic classes) and
+    :ref:`du-kr` (the Lipschitz class and :math:`W_1`).
 
     References
     ----------
-    Arjovsky, Chintala & Bottou (2017), *Wasserstein generative adversarial
-    networks*, ICML; Villani (2009), *Optimal transport*, remark 6.5.
+    :cite:t:`arjovsky2017wasserstein`; :cite:t:`villani2009optimal`,
+    remark 6.5.
 
     Examples
     --------
@@ -110,6 +121,7 @@ def best_critic(a: Any, b: Any, x: Any = None, *, lipschitz: float | None = None
     >>> round(res.value, 12)
     0.1
     """
+    as_torch = is_torch(a, b, x)
     aw = check_weights(a, "a")
     bw = check_weights(b, "b", aw.shape[0])
     n = aw.shape[0]
@@ -131,7 +143,8 @@ def best_critic(a: Any, b: Any, x: Any = None, *, lipschitz: float | None = None
             raise ValueError(f"lipschitz must be finite and > 0, got {lipschitz!r}.")
         if x is None:
             raise ValueError("x (the points, shape (n, d)) is needed for a Lipschitz bound.")
-        D = cost_matrix(x, x, p=1)
+        X = to_numpy(x, "x")  # the LP is solved in NumPy
+        D = cost_matrix(X, X, p=1)
         if D.shape[0] != n:
             raise ValueError(f"x has {D.shape[0]} points but a and b have {n} weights.")
         i, j = np.nonzero(~np.eye(n, dtype=bool))
@@ -148,5 +161,7 @@ def best_critic(a: Any, b: Any, x: Any = None, *, lipschitz: float | None = None
             f"best_critic: the linear programme failed (HiGHS status "
             f"{res.status}: {res.message})."
         )
-    return BestCriticResult(value=float(-res.fun), critic=np.asarray(res.x),
-                            converged=True, status=str(res.message))
+    return BestCriticResult(value=float(-res.fun),
+                            critic=to_output(np.asarray(res.x), as_torch),
+                            converged=True,
+                            message=f"Optimal: HiGHS solved the critic LP ({res.message}).")

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._inputs import check_cloud, check_exponent, check_weights, to_numpy
+from .inputs import check_cloud, check_exponent, check_weights, to_numpy
 
 __all__ = ["wasserstein_1d", "wasserstein_1d_cdf", "gaussian_w2"]
 
@@ -77,10 +77,19 @@ def wasserstein_1d(x: Any, y: Any, a: Any = None, b: Any = None,
     TypeError
         If ``p`` is not a real number.
 
+    See Also
+    --------
+    wasserstein_1d_cdf : :math:`W_1` through the CDFs.
+    exact_ot : any dimension, by the transport problem.
+
     Notes
     -----
-    Derived in the chapter *Optimal transport and the Wasserstein distance*
-    (``book/part2/optimal_transport.md``).
+    Derived in :ref:`ot-closed-forms`.
+
+    References
+    ----------
+    :cite:t:`santambrogio2015optimal`, chapter 2;
+    :cite:t:`peyre2019computational`, chapter 2.
 
     Examples
     --------
@@ -138,11 +147,18 @@ def wasserstein_1d_cdf(x: Any, y: Any, a: Any = None, b: Any = None) -> float:
     ValueError
         Points not 1-D or not finite, invalid weights.
 
+    See Also
+    --------
+    wasserstein_1d : :math:`W_p` through the quantile functions.
+
     Notes
     -----
-    Derived in the chapter *Optimal transport and the Wasserstein distance*
-    (``book/part2/optimal_transport.md``); it agrees with
-    :func:`wasserstein_1d` at ``p=1``.
+    It agrees with :func:`wasserstein_1d` at ``p=1``. Derived in
+    :ref:`ot-closed-forms`.
+
+    References
+    ----------
+    :cite:t:`santambrogio2015optimal`, chapter 2.
 
     Examples
     --------
@@ -211,14 +227,22 @@ def gaussian_w2(m1: Any, S1: Any, m2: Any, S2: Any) -> float:
         Mismatched shapes, non-finite entries, a covariance that is not
         symmetric positive semi-definite.
 
+    See Also
+    --------
+    gaussian_mmd2 : the Gaussian-kernel MMD between two Gaussians.
+    exact_ot : the discrete problem between samples.
+
     Notes
     -----
-    Used as a check in the chapter *Optimal transport and the Wasserstein
-    distance* (``book/part2/optimal_transport.md``). The matrix square roots
+    Derived in :ref:`ot-closed-forms`. The matrix square roots
     are symmetric eigendecompositions rather than :func:`scipy.linalg.sqrtm`,
     which warns on singular (degenerate) covariances. Near
     :math:`W_2 = 0` the result carries an error of order
     :math:`\sqrt{\text{round-off}}`, as any formula for a square root does.
+
+    References
+    ----------
+    :cite:t:`peyre2019computational`, chapter 2.
 
     Examples
     --------

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from scipy.special import rel_entr
 
-from ._inputs import check_weights
+from .inputs import check_weights
 
 __all__ = ["kl", "js", "tv"]
 
@@ -53,10 +53,14 @@ def kl(p: Any, q: Any) -> float:
     ValueError
         Invalid probability vectors or different lengths.
 
+    See Also
+    --------
+    js, tv : the other two divergences.
+    wasserstein_1d : the horizontal comparison on the line.
+
     Notes
     -----
-    Used in the chapter *Optimal transport and the Wasserstein distance*
-    (``book/part2/optimal_transport.md``).
+    Derived in :ref:`ot-divergences`.
 
     Examples
     --------
@@ -94,10 +98,14 @@ def js(p: Any, q: Any) -> float:
     ValueError
         Invalid probability vectors or different lengths.
 
+    See Also
+    --------
+    kl, tv : the other two divergences.
+    wasserstein_1d : the horizontal comparison on the line.
+
     Notes
     -----
-    Used in the chapter *Optimal transport and the Wasserstein distance*
-    (``book/part2/optimal_transport.md``).
+    Derived in :ref:`ot-divergences`.
 
     Examples
     --------
@@ -139,10 +147,15 @@ def tv(p: Any, q: Any) -> float:
     ValueError
         Invalid probability vectors or different lengths.
 
+    See Also
+    --------
+    kl, js : the other two divergences.
+    best_critic : TV as the value of the best critic with values in [0, 1].
+    wasserstein_1d : the horizontal comparison on the line.
+
     Notes
     -----
-    Used in the chapter *Optimal transport and the Wasserstein distance*
-    (``book/part2/optimal_transport.md``).
+    Derived in :ref:`ot-divergences`.
 
     Examples
     --------

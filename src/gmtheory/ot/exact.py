@@ -24,10 +24,12 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+import torch
 from scipy.optimize import linear_sum_assignment, linprog
 
-from .._validation import check_positive_int
-from ._inputs import check_cost, check_weights
+from ..validation import check_positive_int
+from .backend import is_torch, to_output
+from .inputs import check_cost, check_weights
 
 __all__ = ["AssignmentOTResult", "ExactOTResult", "assignment_ot", "exact_ot"]
 
@@ -39,57 +41,67 @@ _METHODS = ("network_simplex",) + tuple(_LP_METHODS)
 
 @dataclass(frozen=True)
 class ExactOTResult:
-    """Solution of the discrete Kantorovich problem.
+    r"""Solution of the discrete Kantorovich problem.
 
     Attributes
     ----------
     cost : float
-        Optimal value :math:`\\sum_{ij} C_{ij} P_{ij}`.
-    plan : ndarray, shape (n, m)
+        Transport cost :math:`\sum_{ij} C_{ij} P_{ij}` of ``plan``; at
+        convergence it is the optimal value of the problem.
+    plan : ndarray or Tensor, shape (n, m)
         Optimal coupling :math:`P` (row sums ``a``, column sums ``b``).
-    f, g : ndarray, shapes (n,) and (m,)
-        Optimal dual potentials: :math:`f_i + g_j \\le C_{ij}` and
-        :math:`\\sum_i a_i f_i + \\sum_j b_j g_j` equals ``cost``.
+    f, g : ndarray or Tensor, shapes (n,) and (m,)
+        Optimal dual potentials: :math:`f_i + g_j \le C_{ij}` and
+        :math:`\sum_i a_i f_i + \sum_j b_j g_j` equals ``cost``.
     converged : bool
         Whether the solver reported an optimal solution.
-    status : str
-        The solver's message.
+    message : str
+        What happened, in a sentence (with the solver's own words); when not
+        converged, what to do.
     method : str
         ``"network_simplex"`` or the HiGHS algorithm of the LP route.
     """
 
     cost: float
-    plan: np.ndarray
-    f: np.ndarray
-    g: np.ndarray
+    plan: Any
+    f: Any
+    g: Any
     converged: bool
-    status: str
+    message: str
     method: str = "network_simplex"
 
 
 @dataclass(frozen=True)
 class AssignmentOTResult:
-    """Solution of the uniform, equal-size transport problem.
+    r"""Solution of the uniform, equal-size transport problem.
 
     Attributes
     ----------
     cost : float
-        Optimal value :math:`\\frac1n \\sum_i C_{i\\sigma(i)}`, the transport
+        Optimal value :math:`\frac1n \sum_i C_{i\sigma(i)}`, the transport
         cost between the two uniform empirical measures.
-    permutation : ndarray of int, shape (n,)
-        Optimal assignment :math:`\\sigma`: point ``i`` goes to ``permutation[i]``.
+    permutation : ndarray or Tensor of int, shape (n,)
+        Optimal assignment :math:`\sigma`: point ``i`` goes to ``permutation[i]``.
+    converged : bool
+        Always True: the assignment solver is exact or raises.
+    message : str
+        What happened, in a sentence.
     """
 
     cost: float
-    permutation: np.ndarray
+    permutation: Any
+    converged: bool
+    message: str
 
     @property
-    def plan(self) -> np.ndarray:
-        """The coupling :math:`P_{i\\sigma(i)} = 1/n`, shape (n, n)."""
-        n = self.permutation.shape[0]
+    def plan(self) -> Any:
+        r"""The coupling :math:`P_{i\sigma(i)} = 1/n`, shape (n, n), of the
+        permutation's type (float64)."""
+        perm = np.asarray(self.permutation)
+        n = perm.shape[0]
         P = np.zeros((n, n))
-        P[np.arange(n), self.permutation] = 1.0 / n
-        return P
+        P[np.arange(n), perm] = 1.0 / n
+        return to_output(P, isinstance(self.permutation, torch.Tensor))
 
 
 def _marginal_constraints(n: int, m: int) -> sp.csr_matrix:
@@ -100,13 +112,18 @@ def _marginal_constraints(n: int, m: int) -> sp.csr_matrix:
     return sp.vstack([rows, cols.tocsr()[: m - 1]]).tocsr()
 
 
+#: what the private routes return: cost, plan, f, g, converged, message
+_Solution = tuple[float, np.ndarray, np.ndarray, np.ndarray, bool, str]
+
+
 def _gauge(f: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Shift ``(f + t, g - t)`` so that ``g[-1] = 0`` (the LP's gauge)."""
     return f + g[-1], g - g[-1]
 
 
-def _network_simplex(a, b, M, max_iter):
-    """POT's network simplex: ``(cost, plan, f, g, converged, status)``."""
+def _network_simplex(a: np.ndarray, b: np.ndarray, M: np.ndarray,
+                     max_iter: int | None) -> _Solution:
+    """POT's network simplex: ``(cost, plan, f, g, converged, message)``."""
     import ot as pot  # loaded on use: POT imports scikit-learn
 
     n, m = M.shape
@@ -117,25 +134,25 @@ def _network_simplex(a, b, M, max_iter):
         plan, log = pot.emd(a, b, M, numItermax=limit, log=True)
     code = int(log["result_code"])
     if code == 3:
-        warnings.warn(
-            f"exact_ot: the network simplex stopped at the iteration limit "
-            f"({limit}); the plan is not optimal. Increase max_iter.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
+        message = (f"The network simplex stopped at the iteration limit ({limit} "
+                   "pivots): the plan is feasible but not optimal and the "
+                   "potentials are NaN. Increase max_iter.")
+        warnings.warn(f"exact_ot: {message}", RuntimeWarning, stacklevel=3)
         nan_n, nan_m = np.full(n, np.nan), np.full(m, np.nan)
-        return float(np.sum(plan * M)), plan, nan_n, nan_m, False, log["warning"]
+        return float(np.sum(plan * M)), plan, nan_n, nan_m, False, message
     if code != 1:
         raise RuntimeError(
             f"exact_ot: the network simplex failed ({log['warning']}). Check "
             "that the weights and costs are sensible."
         )
     f, g = _gauge(np.asarray(log["u"], float), np.asarray(log["v"], float))
-    return float(log["cost"]), plan, f, g, True, "Optimal (network simplex)"
+    return (float(log["cost"]), plan, f, g, True,
+            "Optimal: the network simplex found an optimal plan and potentials.")
 
 
-def _highs_lp(a, b, M, method, max_iter):
-    """The transport LP by HiGHS: ``(cost, plan, f, g, converged, status)``."""
+def _highs_lp(a: np.ndarray, b: np.ndarray, M: np.ndarray, method: str,
+              max_iter: int | None) -> _Solution:
+    """The transport LP by HiGHS: ``(cost, plan, f, g, converged, message)``."""
     n, m = M.shape
     options = {} if max_iter is None else {"maxiter": int(max_iter)}
     res = linprog(
@@ -147,17 +164,15 @@ def _highs_lp(a, b, M, method, max_iter):
         options=options,
     )
     if res.status == 1:
-        warnings.warn(
-            f"exact_ot: HiGHS stopped at the iteration limit ({res.message}); "
-            "the plan is not optimal. Increase max_iter.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
+        message = (f"HiGHS stopped at the iteration limit ({res.message}): the "
+                   "plan is not optimal and the potentials are NaN. Increase "
+                   "max_iter, or use method='network_simplex'.")
+        warnings.warn(f"exact_ot: {message}", RuntimeWarning, stacklevel=3)
         nan_n, nan_m = np.full(n, np.nan), np.full(m, np.nan)
         if res.x is None:
-            return np.nan, np.full((n, m), np.nan), nan_n, nan_m, False, res.message
+            return np.nan, np.full((n, m), np.nan), nan_n, nan_m, False, message
         plan = np.clip(res.x.reshape(n, m), 0.0, None)
-        return float(res.fun), plan, nan_n, nan_m, False, str(res.message)
+        return float(res.fun), plan, nan_n, nan_m, False, message
     if res.status != 0:
         raise RuntimeError(
             f"exact_ot: the transport LP failed (HiGHS status {res.status}: "
@@ -167,7 +182,7 @@ def _highs_lp(a, b, M, method, max_iter):
     duals = np.asarray(res.eqlin.marginals)
     f = duals[:n].copy()
     g = np.append(duals[n:], 0.0)
-    return float(res.fun), plan, f, g, True, str(res.message)
+    return float(res.fun), plan, f, g, True, f"Optimal: HiGHS solved the transport LP ({res.message})."
 
 
 def exact_ot(a: Any, b: Any, C: Any, method: str = "network_simplex", *,
@@ -202,11 +217,11 @@ def exact_ot(a: Any, b: Any, C: Any, method: str = "network_simplex", *,
 
     Parameters
     ----------
-    a : array_like, shape (n,)
+    a : array_like or Tensor, shape (n,)
         Source weights (non-negative, sum 1).
-    b : array_like, shape (m,)
+    b : array_like or Tensor, shape (m,)
         Target weights (non-negative, sum 1).
-    C : array_like, shape (n, m)
+    C : array_like or Tensor, shape (n, m)
         Finite cost matrix.
     method : {"network_simplex", "lp", "highs", "highs-ds", "highs-ipm"}
         ``"network_simplex"``: POT's :func:`ot.emd`. ``"lp"``: the LP by
@@ -220,8 +235,11 @@ def exact_ot(a: Any, b: Any, C: Any, method: str = "network_simplex", *,
     Returns
     -------
     ExactOTResult
-        ``cost``, ``plan`` (n, m), duals ``f`` (n,), ``g`` (m,),
-        ``converged``, ``status`` and ``method``.
+        ``cost`` (a float), ``plan`` (n, m), duals ``f`` (n,), ``g`` (m,),
+        ``converged``, ``message`` and ``method``. The plan and the
+        potentials are float64 NumPy arrays, or float64 tensors if any of
+        ``a``, ``b``, ``C`` is a tensor (the problem is solved on detached
+        values: no gradient flows through them).
 
     Raises
     ------
@@ -238,16 +256,26 @@ def exact_ot(a: Any, b: Any, C: Any, method: str = "network_simplex", *,
         If the solver stops at the iteration limit; the returned result then
         has ``converged=False``, NaN potentials, and its plan is not optimal.
 
-    References
-    ----------
-    R. Flamary et al., "POT: Python Optimal Transport", JMLR 22 (2021).
-    N. Bonneel et al., "Displacement interpolation using Lagrangian mass
-    transport", ACM Trans. Graph. 30 (2011) (the network simplex of POT).
+    See Also
+    --------
+    assignment_ot : the uniform, equal-size case by the Hungarian method.
+    sinkhorn : the entropic problem.
+    cost_matrix : the cost :math:`\|x - y\|^p` between two clouds.
+    dual_value, dual_violation : check the returned potentials.
 
     Notes
     -----
-    Derived in the chapter *Optimal transport and the Wasserstein distance*
-    (``book/part2/optimal_transport.md``).
+    Derived in :ref:`ot-kantorovich`; duality and complementary slackness
+    in :ref:`du-dual`.
+
+    References
+    ----------
+    :cite:t:`peyre2019computational`, chapter 3;
+    :cite:t:`villani2009optimal`, chapter 5.
+    The network simplex is POT's (R. Flamary et al., "POT: Python Optimal
+    Transport", JMLR 22, 2021), after N. Bonneel et al., "Displacement
+    interpolation using Lagrangian mass transport", ACM Trans. Graph. 30
+    (2011).
 
     Examples
     --------
@@ -263,6 +291,7 @@ def exact_ot(a: Any, b: Any, C: Any, method: str = "network_simplex", *,
     """
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}.")
+    as_torch = is_torch(a, b, C)
     M = np.ascontiguousarray(check_cost(C), dtype=np.float64)
     n, m = M.shape
     a = check_weights(a, "a", n=n)
@@ -277,9 +306,10 @@ def exact_ot(a: Any, b: Any, C: Any, method: str = "network_simplex", *,
     else:
         used = _LP_METHODS[method]
         out = _highs_lp(a, b, M, used, max_iter)
-    cost, plan, f, g, converged, status = out
-    return ExactOTResult(cost=cost, plan=plan, f=f, g=g, converged=converged,
-                         status=status, method=used)
+    cost, plan, f, g, converged, message = out
+    return ExactOTResult(cost=cost, plan=to_output(plan, as_torch),
+                         f=to_output(f, as_torch), g=to_output(g, as_torch),
+                         converged=converged, message=message, method=used)
 
 
 def assignment_ot(x_cost: Any) -> AssignmentOTResult:
@@ -298,24 +328,32 @@ def assignment_ot(x_cost: Any) -> AssignmentOTResult:
 
     Parameters
     ----------
-    x_cost : array_like, shape (n, n)
+    x_cost : array_like or Tensor, shape (n, n)
         Finite square cost matrix.
 
     Returns
     -------
     AssignmentOTResult
-        ``cost`` (the OT value with uniform weights) and ``permutation``;
-        ``.plan`` gives the (n, n) coupling.
+        ``cost`` (the OT value with uniform weights, a float) and
+        ``permutation`` (an int64 tensor if ``x_cost`` is a tensor, else an
+        integer array); ``.plan`` gives the (n, n) coupling of the same type.
 
     Raises
     ------
     ValueError
         If the cost matrix is not square, not 2-D or not finite.
 
+    See Also
+    --------
+    exact_ot : any weights and sizes.
+
     Notes
     -----
-    Derived in the chapter *Optimal transport and the Wasserstein distance*
-    (``book/part2/optimal_transport.md``).
+    Derived in :ref:`ot-kantorovich` (the Birkhoff--von Neumann theorem).
+
+    References
+    ----------
+    :cite:t:`peyre2019computational`, chapter 3.
 
     Examples
     --------
@@ -332,4 +370,7 @@ def assignment_ot(x_cost: Any) -> AssignmentOTResult:
     rows, cols = linear_sum_assignment(M)
     perm = np.empty(M.shape[0], dtype=int)
     perm[rows] = cols
-    return AssignmentOTResult(cost=float(M[rows, cols].mean()), permutation=perm)
+    return AssignmentOTResult(
+        cost=float(M[rows, cols].mean()),
+        permutation=to_output(perm, is_torch(x_cost)), converged=True,
+        message="Optimal: linear_sum_assignment found an optimal permutation.")

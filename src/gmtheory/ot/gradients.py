@@ -25,9 +25,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .._validation import check_finite, check_points
-from ._backend import to_tensor, torch_cost, uniform
-from ._inputs import check_potential, check_weights
+from ..validation import check_finite, check_points
+from .backend import to_tensor, uniform
+from .cost import cost_matrix
+from .ctransform import cbar_transform
+from .inputs import check_potential, check_weights
 
 __all__ = ["primal_gradient", "dual_gradient", "envelope_gradient"]
 
@@ -79,13 +81,23 @@ def primal_gradient(theta: Tensor, generator: Callable[[Tensor, Tensor], Tensor]
     ValueError
         If shapes do not match.
 
+    See Also
+    --------
+    dual_gradient : the same gradient through an optimal potential.
+    envelope_gradient : solves for the plan, then calls this function.
+
     Notes
     -----
     Equals :math:`\nabla E(\theta)` when the optimal plan is unique and
     :math:`c` is :math:`C^1`; otherwise it is the derivative along the fixed
     plan, which need not be a derivative of :math:`E` (Danskin's theorem
     takes the minimum over all optimal plans, direction by direction).
-    Chapter "Kantorovich duality and the c-transform".
+    Derived in :ref:`du-envelope`.
+
+    References
+    ----------
+    :cite:t:`bonnans2000perturbation` (Danskin's theorem);
+    :cite:t:`genevay2017gan`.
 
     Examples
     --------
@@ -107,7 +119,7 @@ def primal_gradient(theta: Tensor, generator: Callable[[Tensor, Tensor], Tensor]
             f"plan must be non-negative (a coupling); its smallest entry is "
             f"{float(P.min()):.3g}."
         )
-    value = (P * torch_cost(x, Y.to(x.dtype), p)).sum()
+    value = (P * cost_matrix(x, Y.to(x.dtype), p)).sum()
     (grad,) = torch.autograd.grad(value, th)
     return grad
 
@@ -142,14 +154,25 @@ def dual_gradient(theta: Tensor, generator: Callable[[Tensor, Tensor], Tensor],
     TypeError, ValueError
         As :func:`primal_gradient`.
 
+    See Also
+    --------
+    primal_gradient : the same gradient through an optimal plan.
+    cbar_transform : the potential :math:`h = g^{\bar c}`.
+
     Notes
     -----
     Correct when :math:`h` is differentiable at :math:`\zeta`-almost every
     generated point, as in the semi-discrete case (a density against finitely
     many atoms). In a fully discrete problem the optimal :math:`h` has kinks
     exactly at the generated points whose mass is split between several
-    targets, and this formula is then wrong. Chapter "Kantorovich duality and
-    the c-transform".
+    targets, and this formula is then wrong. The potential is computed by
+    :func:`cbar_transform` on :func:`cost_matrix`. Derived in
+    :ref:`du-envelope`.
+
+    References
+    ----------
+    :cite:t:`bonnans2000perturbation` (Danskin's theorem);
+    :cite:t:`genevay2016stochastic` (the semi-discrete setting).
 
     Examples
     --------
@@ -162,7 +185,7 @@ def dual_gradient(theta: Tensor, generator: Callable[[Tensor, Tensor], Tensor],
     Y = check_points(to_tensor(y), "y", dim=x.shape[1])
     gv = torch.as_tensor(check_potential(g, "g", Y.shape[0], "the data y"))
     aw = uniform(x.shape[0]) if a is None else check_weights(a, "a", x.shape[0])
-    h = (torch_cost(x, Y.to(x.dtype), p) - gv[None, :]).min(dim=1).values
+    h = cbar_transform(gv, cost_matrix(x, Y.to(x.dtype), p))
     (grad,) = torch.autograd.grad((to_tensor(aw) * h).sum(), th)
     return grad
 
@@ -194,9 +217,18 @@ def envelope_gradient(theta: Tensor, generator: Callable[[Tensor, Tensor], Tenso
     TypeError, ValueError
         As :func:`primal_gradient` and :func:`gmtheory.ot.exact_ot`.
 
+    See Also
+    --------
+    primal_gradient, exact_ot
+
     Notes
     -----
-    Chapter "Kantorovich duality and the c-transform".
+    The discrete problem is solved on detached values, so ``solution``
+    holds NumPy arrays. Derived in :ref:`du-envelope`.
+
+    References
+    ----------
+    :cite:t:`bonnans2000perturbation` (Danskin's theorem).
 
     Examples
     --------
@@ -213,6 +245,6 @@ def envelope_gradient(theta: Tensor, generator: Callable[[Tensor, Tensor], Tenso
     n, m = x.shape[0], Y.shape[0]
     aw = uniform(n) if a is None else a
     bw = uniform(m) if b is None else b
-    C = torch_cost(x.detach(), Y.to(x.dtype), p).numpy()
+    C = cost_matrix(x.detach(), Y.to(x.dtype), p).numpy()
     sol = exact_ot(aw, bw, C)
     return sol.cost, primal_gradient(theta, generator, z, Y, sol.plan, p), sol

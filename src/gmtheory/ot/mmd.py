@@ -40,9 +40,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .._validation import check_points, check_positive
-from ._backend import is_torch, to_output, to_tensor
-from ._inputs import check_weights
+from ..validation import check_points, check_positive
+from .backend import is_torch, to_output, to_tensor
+from .cost import cost_matrix
+from .inputs import check_weights
 
 __all__ = ["KERNELS", "gaussian_mmd2", "kernel_matrix", "mmd2"]
 
@@ -64,7 +65,7 @@ def _points(x: Any, name: str) -> Tensor:
 
 
 def kernel_matrix(x: Any, y: Any, kernel: str = "imq",
-                  scale: float = 1.0) -> Tensor:
+                  scale: float = 1.0) -> np.ndarray | Tensor:
     r"""Gram matrix :math:`K_{ij} = k(x_i, y_j)` of one of two kernels.
 
     .. math::
@@ -85,8 +86,9 @@ def kernel_matrix(x: Any, y: Any, kernel: str = "imq",
 
     Returns
     -------
-    Tensor, shape (n, m), float64
-        Differentiable in ``x`` and ``y``.
+    ndarray or Tensor, shape (n, m), float64
+        A tensor, differentiable in ``x`` and ``y``, if either is a tensor;
+        else a NumPy array.
 
     Raises
     ------
@@ -94,14 +96,26 @@ def kernel_matrix(x: Any, y: Any, kernel: str = "imq",
         Unknown kernel, non-positive scale, or point clouds of different
         dimensions.
 
-    Examples
+    See Also
     --------
-    >>> kernel_matrix([[0.0]], [[1.0], [2.0]], "imq", scale=1.0)
-    tensor([[0.5000, 0.2000]], dtype=torch.float64)
+    mmd2 : the squared MMD built from these matrices.
+    cost_matrix : the squared distances inside both kernels.
 
     Notes
     -----
-    Used in the chapter *VAEs as the primal approach*.
+    Derived in :ref:`vp-relaxation` (the definition of the MMD).
+
+    References
+    ----------
+    :cite:t:`gretton2012kernel`; :cite:t:`tolstikhin2018wasserstein` (the IMQ
+    kernel of the WAE).
+
+    Examples
+    --------
+    >>> kernel_matrix([[0.0]], [[1.0], [2.0]], "imq", scale=1.0)
+    array([[0.5, 0.2]])
+    >>> kernel_matrix(torch.zeros(1, 1), [[1.0]], "gaussian", scale=1.0)
+    tensor([[0.6065]], dtype=torch.float64)
     """
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}.")
@@ -112,10 +126,9 @@ def kernel_matrix(x: Any, y: Any, kernel: str = "imq",
             f"x and y must have the same dimension, got x of shape "
             f"{tuple(X.shape)} and y of shape {tuple(Y.shape)}."
         )
-    sq = ((X[:, None, :] - Y[None, :, :]) ** 2).sum(-1)
-    if kernel == "imq":
-        return scale / (scale + sq)
-    return torch.exp(-sq / (2.0 * scale ** 2))
+    sq = cost_matrix(X, Y, p=2)
+    K = scale / (scale + sq) if kernel == "imq" else torch.exp(-sq / (2.0 * scale ** 2))
+    return to_output(K, is_torch(x, y))
 
 
 def mmd2(x: Any, y: Any, kernel: str = "imq", scale: float = 1.0, *,
@@ -158,10 +171,20 @@ def mmd2(x: Any, y: Any, kernel: str = "imq", scale: float = 1.0, *,
         Fewer than two points for the U-statistic, weights given with
         ``unbiased=True``, or invalid weights, points or kernel.
 
+    See Also
+    --------
+    kernel_matrix : the Gram matrices.
+    gaussian_mmd2 : the closed form between two Gaussians.
+    sinkhorn_divergence : a transport-based alternative.
+
+    Notes
+    -----
+    Derived in :ref:`vp-relaxation`; the penalty of the WAE
+    (:mod:`gmtheory.models.wae`).
+
     References
     ----------
-    A. Gretton, K. Borgwardt, M. Rasch, B. Schölkopf, A. Smola, "A kernel
-    two-sample test", JMLR 13 (2012), Lemma 6.
+    :cite:t:`gretton2012kernel`, lemma 6.
 
     Examples
     --------
@@ -170,10 +193,6 @@ def mmd2(x: Any, y: Any, kernel: str = "imq", scale: float = 1.0, *,
     0.0
     >>> round(mmd2([[0.0]], [[1.0]], "imq", 1.0, unbiased=False), 6)
     1.0
-
-    Notes
-    -----
-    Used in the chapter *VAEs as the primal approach*.
     """
     as_torch = is_torch(x, y)
     X, Y = _points(x, "x"), _points(y, "y")
@@ -245,15 +264,22 @@ def gaussian_mmd2(m1: Any, S1: Any, m2: Any, S2: Any, bandwidth: float) -> float
         Shapes that do not match, non-finite entries, or a non-positive
         bandwidth.
 
+    See Also
+    --------
+    mmd2 : the estimators from samples.
+
+    Notes
+    -----
+    Used to test :func:`mmd2`, and in :ref:`vp-check-kl`.
+
+    References
+    ----------
+    :cite:t:`gretton2012kernel`.
+
     Examples
     --------
     >>> round(gaussian_mmd2([0.0], [[1.0]], [0.0], [[1.0]], 1.0), 12)
     0.0
-
-    Notes
-    -----
-    Used to test :func:`mmd2` and in the chapter *VAEs as the primal
-    approach*.
     """
     h = check_positive(bandwidth, "bandwidth")
     mu1, mu2 = np.asarray(m1, dtype=float), np.asarray(m2, dtype=float)

@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
-from .._validation import check_positive
-from ._inputs import check_cost, check_weights
+from ..validation import check_positive
+from .backend import is_torch, to_output
+from .inputs import check_cost, check_weights
 
 __all__ = ["RelaxedPrimalResult", "deterministic_relaxed_primal", "relaxed_primal"]
 
@@ -45,8 +46,9 @@ class RelaxedPrimalResult:
     ----------
     value : float
         :math:`E_\lambda`, transport cost plus penalty at ``plan``.
-    plan : ndarray, shape (K, n)
-        The optimal coupling; column :math:`j` sums to :math:`b_j`.
+    plan : ndarray or Tensor, shape (K, n)
+        The optimal coupling; column :math:`j` sums to :math:`b_j` (a float64
+        tensor if any input was a tensor).
     cost, penalty : float
         :math:`\langle C, \pi\rangle` and
         :math:`(\pi\mathbf 1 - a)^\top G(\pi\mathbf 1 - a)` (without
@@ -56,17 +58,22 @@ class RelaxedPrimalResult:
         true minimum (0 for the enumeration, which is exact).
     converged : bool
         Whether ``gap`` is below the requested tolerance.
+    message : str
+        What happened, in a sentence; when not converged, what to do.
     """
 
     value: float
-    plan: np.ndarray
+    plan: Any
     cost: float
     penalty: float
     gap: float
     converged: bool
+    message: str
 
 
-def _problem(C: Any, a: Any, b: Any, G: Any, lam: float):
+def _problem(C: Any, a: Any, b: Any, G: Any, lam: float
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """Validated float64 copies of ``(C, a, b, G)`` and ``lam``."""
     M = check_cost(C)
     K, n = M.shape
     wa = check_weights(a, "a", K)
@@ -80,22 +87,35 @@ def _problem(C: Any, a: Any, b: Any, G: Any, lam: float):
     return M, wa, wb, Gm, lam
 
 
-def _objective(P: np.ndarray, M, wa, Gm, lam) -> tuple[float, float, float]:
+def _objective(P: np.ndarray, M: np.ndarray, wa: np.ndarray, Gm: np.ndarray,
+               lam: float) -> tuple[float, float, float]:
+    """``(value, cost, penalty)`` of the plan ``P``."""
     r = P.sum(1) - wa
     cost, pen = float(np.sum(M * P)), float(r @ Gm @ r)
     return cost + lam * pen, cost, pen
 
 
-def _fw_gap(P, M, wa, wb, Gm, lam) -> float:
+def _fw_gap(P: np.ndarray, M: np.ndarray, wa: np.ndarray, wb: np.ndarray,
+            Gm: np.ndarray, lam: float) -> float:
+    """Frank--Wolfe gap of ``P``: an upper bound on its suboptimality."""
     grad = M + 2.0 * lam * (Gm @ (P.sum(1) - wa))[:, None]
     return float(np.sum(grad * P) - wb @ grad.min(0))
 
 
-def _polish(P, M, wa, wb, Gm, lam) -> np.ndarray | None:
+#: relative thresholds that define the support of SLSQP's plan for the polish;
+#: SLSQP may leave round-off entries (~1e-13 of the largest) off the support,
+#: and a support that includes them makes the KKT system inconsistent
+_SUPPORT_THRESHOLDS = (1e-12, 1e-9, 1e-6)
+
+
+def _polish(P: np.ndarray, M: np.ndarray, wa: np.ndarray, wb: np.ndarray,
+            Gm: np.ndarray, lam: float, threshold: float) -> np.ndarray | None:
+    """The KKT solution on the support ``P > threshold * max P``, or None if
+    it is not feasible."""
     # Solve the KKT equations on the support of P: for (k, j) in the support
     # C_kj + 2 lam (G (P 1 - a))_k + v_j = 0, and the column sums are b.
     _K, n = M.shape
-    ks, js = np.nonzero(P > 1e-12 * P.max())
+    ks, js = np.nonzero(P > threshold * P.max())
     s = ks.size
     A = np.zeros((s + n, s + n))
     rhs = np.zeros(s + n)
@@ -123,11 +143,13 @@ def relaxed_primal(C: Any, a: Any, b: Any, G: Any, lam: float, *,
         \langle C, \pi\rangle + \lambda\,(\pi\mathbf 1 - a)^\top G\,
         (\pi\mathbf 1 - a).
 
-    Solved by sequential quadratic programming (SciPy's SLSQP) and
-    certified by the Frank--Wolfe gap: for the gradient :math:`\Gamma` of the
+    Solved by sequential quadratic programming (SciPy's SLSQP), polished by
+    solving the KKT equations on the plan's support (read at a few relative
+    thresholds, since SLSQP leaves round-off entries off it), and certified
+    by the Frank--Wolfe gap: for the gradient :math:`\Gamma` of the
     convex objective :math:`f` at :math:`\pi`,
     :math:`f(\pi) - \min f \le \langle\Gamma, \pi\rangle - \sum_j b_j
-    \min_k\Gamma_{kj}`.
+    \min_k\Gamma_{kj}`. The plan with the smaller gap is returned.
 
     Parameters
     ----------
@@ -149,6 +171,8 @@ def relaxed_primal(C: Any, a: Any, b: Any, G: Any, lam: float, *,
     Returns
     -------
     RelaxedPrimalResult
+        ``value``, ``plan``, ``cost``, ``penalty``, ``gap``, ``converged`` and
+        ``message``; the plan is a float64 tensor if any input was a tensor.
 
     Raises
     ------
@@ -161,21 +185,33 @@ def relaxed_primal(C: Any, a: Any, b: Any, G: Any, lam: float, *,
     RuntimeWarning
         If the certified gap exceeds ``tol``.
 
+    See Also
+    --------
+    deterministic_relaxed_primal : the minimum over deterministic encoders.
+    exact_ot : the unrelaxed problem :math:`E` (the limit
+        :math:`\lambda \to \infty`).
+    kernel_matrix : a Gram matrix ``G``.
+
+    Notes
+    -----
+    Derived in :ref:`vp-relaxation`.
+
+    References
+    ----------
+    :cite:t:`tolstikhin2018wasserstein`; :cite:t:`bousquet2017optimal`.
+
     Examples
     --------
     >>> C = np.array([[0.0, 1.0], [1.0, 0.0]])
     >>> res = relaxed_primal(C, [0.5, 0.5], [0.5, 0.5], np.eye(2), lam=1.0)
     >>> round(res.value, 8), res.converged
     (0.0, True)
-
-    Notes
-    -----
-    Used in the chapter *VAEs as the primal approach*.
     """
+    as_torch = is_torch(C, a, b, G)
     M, wa, wb, Gm, lam = _problem(C, a, b, G, lam)
     K, n = M.shape
 
-    def fun(x):
+    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
         P = x.reshape(K, n)
         r = P.sum(1) - wa
         grad = M + 2.0 * lam * (Gm @ r)[:, None]
@@ -192,20 +228,24 @@ def relaxed_primal(C: Any, a: Any, b: Any, G: Any, lam: float, *,
     P = np.clip(sol.x.reshape(K, n), 0.0, None)
     P *= wb / P.sum(0)                             # exact column sums
     gap = _fw_gap(P, M, wa, wb, Gm, lam)
-    polished = _polish(P, M, wa, wb, Gm, lam)
-    if polished is not None:
-        gap_p = _fw_gap(polished, M, wa, wb, Gm, lam)
-        if gap_p < gap:
-            P, gap = polished, gap_p
+    candidates = [_polish(P, M, wa, wb, Gm, lam, t) for t in _SUPPORT_THRESHOLDS]
+    for polished in candidates:
+        if polished is not None:
+            gap_p = _fw_gap(polished, M, wa, wb, Gm, lam)
+            if gap_p < gap:
+                P, gap = polished, gap_p
     value, cost, pen = _objective(P, M, wa, Gm, lam)
     converged = gap <= tol
-    if not converged:
-        warnings.warn(
-            f"relaxed_primal: Frank-Wolfe gap {gap:.3g} > tol={tol:g} after "
-            f"SLSQP ({sol.message}); the value may be off by up to the gap.",
-            RuntimeWarning, stacklevel=2,
-        )
-    return RelaxedPrimalResult(value, P, cost, pen, max(gap, 0.0), converged)
+    if converged:
+        message = (f"Converged: the Frank-Wolfe gap {max(gap, 0.0):.3g} is below "
+                   f"tol={tol:g}.")
+    else:
+        message = (f"Not converged: Frank-Wolfe gap {gap:.3g} > tol={tol:g} after "
+                   f"SLSQP ({sol.message}); the value is certified only to "
+                   "within the gap. Increase max_iter.")
+        warnings.warn(f"relaxed_primal: {message}", RuntimeWarning, stacklevel=2)
+    return RelaxedPrimalResult(value, to_output(P, as_torch), cost, pen,
+                               max(gap, 0.0), converged, message)
 
 
 def deterministic_relaxed_primal(C: Any, a: Any, b: Any, G: Any, lam: float,
@@ -234,11 +274,25 @@ def deterministic_relaxed_primal(C: Any, a: Any, b: Any, G: Any, lam: float,
     Returns
     -------
     RelaxedPrimalResult
+        With ``gap = 0`` and ``converged = True``; the plan is a float64
+        tensor if any input was a tensor.
 
     Raises
     ------
     ValueError
         If :math:`K^n` exceeds ``max_maps``, or invalid inputs.
+
+    See Also
+    --------
+    relaxed_primal : the minimum over stochastic encoders (a convex QP).
+
+    Notes
+    -----
+    Derived in :ref:`vp-relaxation`.
+
+    References
+    ----------
+    :cite:t:`tolstikhin2018wasserstein`.
 
     Examples
     --------
@@ -248,11 +302,8 @@ def deterministic_relaxed_primal(C: Any, a: Any, b: Any, G: Any, lam: float,
     >>> res.plan
     array([[0.5, 0. ],
            [0. , 0.5]])
-
-    Notes
-    -----
-    Used in the chapter *VAEs as the primal approach*.
     """
+    as_torch = is_torch(C, a, b, G)
     M, wa, wb, Gm, lam = _problem(C, a, b, G, lam)
     K, n = M.shape
     if K ** n > max_maps:
@@ -271,4 +322,5 @@ def deterministic_relaxed_primal(C: Any, a: Any, b: Any, G: Any, lam: float,
     P = np.zeros((K, n))
     P[maps[best], np.arange(n)] = wb
     value, cost, pen = _objective(P, M, wa, Gm, lam)
-    return RelaxedPrimalResult(value, P, cost, pen, 0.0, True)
+    return RelaxedPrimalResult(value, to_output(P, as_torch), cost, pen, 0.0, True,
+                               f"Exact: the best of {K ** n} deterministic encoders.")

@@ -25,14 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_positive, check_positive_int
-from ._inputs import (
-    check_cloud,
-    check_exponent,
-    check_potential,
-    check_weights,
-    cost_matrix,
-)
+from ..validation import check_positive, check_positive_int
+from .cost import cost_matrix
+from .inputs import check_cloud, check_exponent, check_potential, check_weights
 
 __all__ = ["SemiDiscreteResult", "laguerre_cells", "semidiscrete_dual",
            "semidiscrete_ot"]
@@ -64,6 +59,8 @@ class SemiDiscreteResult:
         Whether ``mass_error <= tol``.
     g_history : ndarray, shape (k, m)
         Averaged iterate at ``record_every`` steps, for convergence plots.
+    message : str
+        What happened, in a sentence; when not converged, what to do.
     """
 
     g: np.ndarray
@@ -74,6 +71,7 @@ class SemiDiscreteResult:
     iterations: int
     converged: bool
     g_history: np.ndarray
+    message: str
 
 
 def _targets(y: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -277,16 +275,18 @@ def semidiscrete_ot(sampler: Callable[[int, np.random.Generator], Any], y: Any,
     masses = np.bincount(laguerre_cells(X, Y, g_bar, p), minlength=m) / len(X)
     err = float(np.abs(masses - bw).sum())
     converged = err <= tol
-    if not converged and warn:
-        warnings.warn(
-            f"semidiscrete_ot: after {n_iter} steps the Laguerre cell masses "
-            f"differ from b by {err:.3g} (L1) > tol={tol:g}; increase n_iter "
-            "or batch_size, or tune step.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+    if converged:
+        message = (f"Converged: after {n_iter} SGD steps the Laguerre cell masses "
+                   f"differ from b by {err:.3g} (L1, on {int(n_eval)} fresh "
+                   f"samples) <= tol={tol:g}.")
+    else:
+        message = (f"Not converged: after {n_iter} steps the Laguerre cell masses "
+                   f"differ from b by {err:.3g} (L1) > tol={tol:g}; increase "
+                   "n_iter or batch_size, or tune step.")
+        if warn:
+            warnings.warn(f"semidiscrete_ot: {message}", RuntimeWarning, stacklevel=2)
     return SemiDiscreteResult(
         g=g_bar, value=value, value_se=se, cell_masses=masses,
         mass_error=err, iterations=int(n_iter), converged=converged,
-        g_history=np.asarray(history).reshape(-1, m),
+        g_history=np.asarray(history).reshape(-1, m), message=message,
     )

@@ -33,16 +33,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .._validation import check_positive, check_positive_int, check_real
-from ._backend import (
-    checked_problem,
-    is_torch,
-    to_output,
-    to_tensor,
-    torch_cost,
-    uniform,
-)
-from ._inputs import check_cloud, check_exponent
+from ..validation import check_positive, check_positive_int, check_real
+from .backend import checked_problem, is_torch, to_output, uniform
+from .cost import cost_matrix
 
 __all__ = ["SinkhornResult", "sinkhorn", "sinkhorn_divergence"]
 
@@ -58,7 +51,7 @@ class SinkhornResult:
     cost : float or Tensor
         Transport cost of the entropic plan, :math:`\langle P, C\rangle`
         (what :func:`ot.sinkhorn2` returns).
-    objective : float or Tensor
+    value : float or Tensor
         Entropic value :math:`\langle f, a\rangle + \langle g, b\rangle`, the
         dual objective at the returned potentials; it equals
         :math:`\mathrm{OT}_\varepsilon(a, b)` at convergence, is a lower bound on
@@ -72,6 +65,8 @@ class SinkhornResult:
         Number of Sinkhorn iterations (each is one update of ``f`` and ``g``).
     converged : bool
         Whether the marginal violation fell below ``tol``.
+    message : str
+        What happened, in a sentence; when not converged, what to do.
     violation : float
         Final :math:`\|P\mathbf 1 - a\|_1`.
     violation_history : ndarray, shape (iterations,)
@@ -81,12 +76,13 @@ class SinkhornResult:
     """
 
     cost: Any
-    objective: Any
+    value: Any
     plan: Any
     f: Any
     g: Any
     iterations: int
     converged: bool
+    message: str
     violation: float
     violation_history: np.ndarray
     eps: float
@@ -144,7 +140,7 @@ def sinkhorn(a: Any, b: Any, C: Any, eps: float, *, max_iter: int = 10_000,
     autodiff : {"envelope", "unroll"}, default "envelope"
         How gradients reach tensor inputs. ``"envelope"``: iterate without a
         graph, then take one differentiable half-step; the gradient of
-        ``objective`` is then the envelope-theorem gradient
+        ``value`` is then the envelope-theorem gradient
         (:math:`\partial\,\mathrm{OT}_\varepsilon / \partial C = P`), exact at
         convergence, at the memory cost of one iteration. ``"unroll"``:
         differentiate through every iteration (memory grows with the
@@ -160,8 +156,9 @@ def sinkhorn(a: Any, b: Any, C: Any, eps: float, *, max_iter: int = 10_000,
     Returns
     -------
     SinkhornResult
-        ``cost``, ``objective``, ``plan``, ``f``, ``g``, ``iterations``,
-        ``converged``, ``violation``, ``violation_history``, ``eps``.
+        ``cost``, ``value``, ``plan``, ``f``, ``g``, ``iterations``,
+        ``converged``, ``message``, ``violation``, ``violation_history``,
+        ``eps``.
         NumPy inputs give NumPy arrays and floats; if any of ``a, b, C`` is a
         tensor, results are float64 tensors carrying gradients.
 
@@ -177,17 +174,24 @@ def sinkhorn(a: Any, b: Any, C: Any, eps: float, *, max_iter: int = 10_000,
         If the iterations stop before convergence; the message states the
         remaining marginal violation.
 
+    See Also
+    --------
+    sinkhorn_divergence : the debiased divergence between two clouds.
+    exact_ot : the unregularised problem (:math:`\varepsilon = 0`).
+    cost_matrix : the cost :math:`\|x - y\|^p` between two clouds.
+
     Notes
     -----
     The stopping test costs nothing: the row sums of the current plan are
     :math:`a_i e^{(f_i - f_i^{\text{new}})/\varepsilon}`, where
     :math:`f^{\text{new}}` is the next update, which is computed anyway.
-    Derived in the chapter "Kantorovich duality and the c-transform".
+    Derived in :ref:`du-entropic`; the algorithm and its check in
+    :ref:`du-sinkhorn`.
 
     References
     ----------
-    Cuturi (2013); Peyré & Cuturi (2019), *Computational Optimal Transport*,
-    section 4.
+    :cite:t:`cuturi2013sinkhorn`; :cite:t:`peyre2019computational`,
+    chapter 4.
 
     Examples
     --------
@@ -234,14 +238,15 @@ def sinkhorn(a: Any, b: Any, C: Any, eps: float, *, max_iter: int = 10_000,
             f_new = _softmin(-C_t.detach() / eps, g.detach(), logb_t.detach(), eps, 1)
             viol = float((a_t.detach() * torch.expm1((f.detach() - f_new) / eps)).abs().sum())
         history[-1] = viol
+    if converged:
+        message = (f"Converged: the marginal violation {history[-1]:.3g} fell "
+                   f"below tol={tol:g} after {iterations} iterations.")
+    else:
+        message = (f"Not converged: after {iterations} iterations the marginals "
+                   f"are violated by {history[-1]:.3g} (L1 norm of P 1 - a) > "
+                   f"tol={tol:g}. Increase max_iter or eps.")
         if warn:
-            warnings.warn(
-                f"sinkhorn stopped after {iterations} iterations before "
-                f"converging: the marginals are violated by {viol:.3g} "
-                f"(L1 norm of P 1 - a) > tol={tol:g}. Increase max_iter or eps.",
-                RuntimeWarning,
-                stacklevel=2,
-            )
+            warnings.warn(f"sinkhorn: {message}", RuntimeWarning, stacklevel=2)
     if not track:
         # one differentiable half-step: envelope-theorem gradients
         f = f.detach()
@@ -249,15 +254,16 @@ def sinkhorn(a: Any, b: Any, C: Any, eps: float, *, max_iter: int = 10_000,
     plan = torch.exp(loga_t[:, None] + logb_t[None, :]
                      + (f[:, None] + g[None, :] - C_t) / eps)
     cost = (plan * C_t).sum()
-    objective = (f * a_t).sum() + (g * b_t).sum()
+    value = (f * a_t).sum() + (g * b_t).sum()
     return SinkhornResult(
         cost=to_output(cost, as_torch),
-        objective=to_output(objective, as_torch),
+        value=to_output(value, as_torch),
         plan=to_output(plan, as_torch),
         f=to_output(f, as_torch),
         g=to_output(g, as_torch),
         iterations=iterations,
         converged=converged,
+        message=message,
         violation=history[-1],
         violation_history=np.asarray(history),
         eps=eps,
@@ -277,9 +283,9 @@ def sinkhorn_divergence(x: Any, y: Any, eps: float, *, a: Any = None,
 
     Parameters
     ----------
-    x : ndarray or Tensor, shape (n, k)
-        Support of :math:`\alpha`.
-    y : ndarray or Tensor, shape (m, k)
+    x : ndarray or Tensor, shape (n, k) or (n,)
+        Support of :math:`\alpha` (1-D: points on the line).
+    y : ndarray or Tensor, shape (m, k) or (m,)
         Support of :math:`\beta`.
     eps : float
         Regularisation :math:`\varepsilon > 0`.
@@ -302,11 +308,21 @@ def sinkhorn_divergence(x: Any, y: Any, eps: float, *, a: Any = None,
         As :func:`sinkhorn`, or if ``x``, ``y`` are not point clouds of the same
         dimension.
 
+    See Also
+    --------
+    sinkhorn : the entropic problem it solves three times.
+    cost_matrix : the cost between the clouds.
+
     Notes
     -----
     :math:`S_\varepsilon(\alpha, \alpha) = 0`, :math:`S_\varepsilon \ge 0`, and
-    :math:`S_\varepsilon \to W_c` as :math:`\varepsilon \to 0` (Feydy et al.,
-    2019). Chapter "Kantorovich duality and the c-transform".
+    :math:`S_\varepsilon \to W_c` as :math:`\varepsilon \to 0`. The three
+    terms are the ``value`` of :func:`sinkhorn`; the two self-terms use its
+    symmetric update. Derived in :ref:`du-entropic`.
+
+    References
+    ----------
+    :cite:t:`feydy2019interpolating`.
 
     Examples
     --------
@@ -314,22 +330,16 @@ def sinkhorn_divergence(x: Any, y: Any, eps: float, *, a: Any = None,
     >>> abs(sinkhorn_divergence(x, x[::-1], eps=0.1)) < 1e-12
     True
     """
-    as_torch = is_torch(x, y, a, b)
-    p = check_exponent(p)
-    Xn, Yn = check_cloud(x, "x"), check_cloud(y, "y")  # validated copies
-    X, Y = to_tensor(x), to_tensor(y)
-    if X.ndim != 2 or Y.ndim != 2 or Xn.shape[1] != Yn.shape[1]:
-        raise ValueError(
-            f"x and y must be point clouds of shapes (n, k) and (m, k), got "
-            f"{tuple(X.shape)} and {tuple(Y.shape)}."
-        )
-    a = uniform(X.shape[0]) if a is None else a
-    b = uniform(Y.shape[0]) if b is None else b
+    # tensors are taken to float64 first, so float32 clouds lose no digits
+    X = x.to(torch.float64) if isinstance(x, Tensor) else x
+    Y = y.to(torch.float64) if isinstance(y, Tensor) else y
+    C_xy = cost_matrix(X, Y, p)  # validates x, y and p
+    n, m = C_xy.shape
+    a = uniform(n) if a is None else a
+    b = uniform(m) if b is None else b
 
-    def ot(u, v, wu, wv, sym):
-        return sinkhorn(wu, wv, torch_cost(u, v, p), eps, symmetric=sym,
-                        **options).objective
+    def ot(C: Any, wu: Any, wv: Any, sym: bool) -> Any:
+        return sinkhorn(wu, wv, C, eps, symmetric=sym, **options).value
 
-    value = (ot(X, Y, a, b, False) - 0.5 * ot(X, X, a, a, True)
-             - 0.5 * ot(Y, Y, b, b, True))
-    return to_output(value, as_torch) if isinstance(value, Tensor) else value
+    return (ot(C_xy, a, b, False) - 0.5 * ot(cost_matrix(X, X, p), a, a, True)
+            - 0.5 * ot(cost_matrix(Y, Y, p), b, b, True))

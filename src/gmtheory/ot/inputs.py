@@ -2,7 +2,10 @@
 
 Every solver of :mod:`gmtheory.ot` accepts NumPy arrays or torch tensors and
 checks them here, so that a bad weight vector or cost matrix is reported with
-the same clear message everywhere.
+the same clear message everywhere. The validators work on detached float64
+NumPy copies and return them (whatever the type they were given); the
+solvers use those copies only to check, or to compute where no gradient is
+needed.
 """
 
 from __future__ import annotations
@@ -11,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_real
+from ..validation import check_real
 
-__all__ = ["WEIGHT_TOL", "weight_tolerance", "check_weights", "check_cost",
-           "check_cloud", "check_exponent", "check_potential", "cost_matrix"]
+__all__ = ["WEIGHT_TOL", "weight_tolerance", "to_numpy", "check_weights", "check_cost",
+           "check_cloud", "check_exponent", "check_potential"]
 
 #: smallest accepted deviation of a weight vector's total mass from 1; the
 #: tolerance grows with the length and the precision of the weights (see
@@ -53,6 +56,10 @@ def weight_tolerance(n: int, dtype: Any = np.float64) -> float:
 
 
 def to_numpy(x: Any, name: str) -> np.ndarray:
+    """A float64 NumPy copy of a real array or tensor (detached from autograd).
+
+    Raises ``TypeError`` (naming ``name``) for non-numeric or complex input.
+    """
     try:
         import torch
 
@@ -224,34 +231,3 @@ def check_cloud(x: Any, name: str) -> np.ndarray:
             f"{X.shape[0]} points); every point must be finite."
         )
     return X
-
-
-def cost_matrix(x: Any, y: Any, p: float = 2.0) -> np.ndarray:
-    r"""Cost matrix :math:`C_{ij} = \|x_i - y_j\|_2^p` between two point clouds.
-
-    Parameters
-    ----------
-    x : array_like, shape (n, k) or (n,)
-    y : array_like, shape (m, k) or (m,)
-    p : float
-        Exponent (``p = 1``: Euclidean distance, ``p = 2``: squared).
-
-    Returns
-    -------
-    ndarray, shape (n, m)
-
-    Examples
-    --------
-    >>> cost_matrix([0.0, 1.0], [3.0], p=2)
-    array([[9.],
-           [4.]])
-    """
-    X, Y = check_cloud(x, "x"), check_cloud(y, "y")
-    if X.shape[1] != Y.shape[1]:
-        raise ValueError(
-            f"x and y must be point clouds (n, k) and (m, k) with the same k, got "
-            f"{X.shape} and {Y.shape}."
-        )
-    p = check_exponent(p)
-    sq = ((X[:, None, :] - Y[None, :, :]) ** 2).sum(-1)
-    return sq if p == 2 else np.sqrt(sq) ** p

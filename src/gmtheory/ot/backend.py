@@ -1,8 +1,9 @@
-"""Private helpers: move OT inputs to torch and back, torch cost matrices.
+"""Array types of the OT solvers: move inputs to torch and results back.
 
 The solvers of :mod:`gmtheory.ot` that need automatic differentiation or a
-fast log-sum-exp work in torch; they accept NumPy arrays too and hand NumPy
-results back, so a caller never has to convert by hand.
+fast log-sum-exp work in torch, the linear-programming ones in NumPy; all
+accept both and return the type they were given (the rule stated in
+:mod:`gmtheory.ot`), with the conversions made here.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ._inputs import check_cost, check_exponent, check_weights
+from .inputs import check_cost, check_weights
 
-__all__ = ["is_torch", "to_tensor", "to_output", "torch_cost", "uniform"]
+__all__ = ["checked_problem", "is_torch", "to_output", "to_tensor", "uniform"]
 
 
 def is_torch(*xs: Any) -> bool:
@@ -23,15 +24,22 @@ def is_torch(*xs: Any) -> bool:
     return any(isinstance(x, Tensor) for x in xs)
 
 
-def to_tensor(x: Any, like: Tensor | None = None) -> Tensor:
+def to_tensor(x: Any) -> Tensor:
     """``x`` as a float64 tensor; tensors keep their autograd graph."""
     if isinstance(x, Tensor):
         return x if x.dtype == torch.float64 else x.to(torch.float64)
     return torch.as_tensor(np.array(x, dtype=np.float64))  # copy: no aliasing
 
 
-def to_output(x: Tensor, as_torch: bool) -> Any:
-    """Return ``x`` unchanged (torch mode) or as a detached NumPy array/float."""
+def to_output(x: Tensor | np.ndarray, as_torch: bool) -> Any:
+    """A result in the caller's array type.
+
+    A tensor is returned unchanged in torch mode, else as a detached NumPy
+    array (a 0-d one as a float); a NumPy array is returned unchanged in NumPy
+    mode, else as a tensor of its dtype (float64 results, int64 indices).
+    """
+    if isinstance(x, np.ndarray):
+        return torch.as_tensor(x) if as_torch else x
     if as_torch:
         return x
     arr = x.detach().cpu().numpy()
@@ -44,7 +52,7 @@ def uniform(n: int) -> np.ndarray:
 
 
 def checked_problem(a: Any, b: Any, C: Any) -> tuple[Tensor, Tensor, Tensor]:
-    """Validate ``(a, b, C)`` with :mod:`._inputs` and return float64 tensors.
+    """Validate ``(a, b, C)`` with :mod:`.inputs` and return float64 tensors.
 
     The validation runs on detached copies; the returned tensors are the
     caller's own (so gradients flow) whenever the caller passed tensors.
@@ -66,22 +74,3 @@ def _mass_one(w: Any, name: str, n: int) -> Tensor:
     if abs(float(t.detach().sum()) - 1.0) > n * np.finfo(np.float64).eps:
         return t / t.sum()
     return t
-
-
-def torch_cost(x: Tensor, y: Tensor, p: float = 2.0) -> Tensor:
-    r"""Differentiable cost matrix :math:`C_{ij} = \|x_i - y_j\|_2^p`.
-
-    Same values as :func:`gmtheory.ot.cost_matrix`, but in torch so that
-    gradients reach ``x`` and ``y``.  For ``p = 2`` the squared distance is
-    formed from differences (not from the expansion
-    :math:`\|x\|^2 - 2x\cdot y + \|y\|^2`, which loses digits).
-    Raises ``ValueError`` unless ``p`` is a finite number ``> 0``.
-    """
-    p = check_exponent(p)
-    diff = x[:, None, :] - y[None, :, :]
-    sq = (diff * diff).sum(-1)
-    if p == 2:
-        return sq
-    # sqrt has an infinite derivative at 0: guard the diagonal of C(x, x)
-    safe = torch.where(sq > 0, sq, torch.ones_like(sq))
-    return torch.where(sq > 0, safe.sqrt() ** p, torch.zeros_like(sq))
