@@ -191,11 +191,13 @@ def train_semidiscrete_gan(data: Any, config: SemiDiscreteGANConfig | None = Non
         errors = torch.empty(cfg.gen_steps, dtype=torch.float64)
 
         def step(k: int) -> None:
+            # SGD only (no Newton phase): a few warm-started steps per
+            # generator step, as the cached models were trained
             sd = semidiscrete_ot(sampler, Y.numpy(), n_iter=cfg.dual_iter,
                                  batch_size=cfg.dual_batch, step=cfg.dual_step,
                                  n_eval=n, record_every=cfg.dual_iter,
                                  seed=cfg.seed * 1_000_003 + k, warn=False,
-                                 g0=state["dual"])
+                                 g0=state["dual"], method="sgd")
             state["dual"], errors[k] = sd.g, sd.mass_error
             h_tilde = torch.as_tensor(sd.g)
 

@@ -13,7 +13,7 @@ Modules (each holds one idea; public names are re-exported here):
 - :mod:`.ctransform` -- the hard c-transforms (the one implementation) and
   the dual constraint;
 - :mod:`.sinkhorn` -- log-domain Sinkhorn and the Sinkhorn divergence;
-- :mod:`.semidiscrete` -- semi-discrete OT by averaged SGD;
+- :mod:`.semidiscrete` -- semi-discrete OT (averaged SGD, then damped Newton if needed);
 - :mod:`.gradients` -- envelope-theorem gradients (primal and dual);
 - :mod:`.bounded_critic` -- the best critic of a linear objective (TV, W1) by LP;
 - :mod:`.mmd` -- maximum mean discrepancy (Gaussian and IMQ kernels);
