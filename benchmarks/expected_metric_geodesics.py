@@ -10,8 +10,12 @@ wall-clock time per pair, iterations, convergence and mean length of
 ``gm.geodesic(method="energy", n_points=65, tol=1e-4)`` solved one pair at a
 time, and of ``gm.geodesics`` solving all pairs in one batch.
 
-Run:  python benchmarks/expected_metric_geodesics.py   (about 1-2 minutes on
-2 shared cores; single-threaded torch, which is faster for these tiny nets)
+Run (from the repository root, with the README's venv)::
+
+    .venv/bin/python benchmarks/expected_metric_geodesics.py
+
+(one to two minutes; single-threaded torch, which is faster for these tiny
+nets).
 """
 
 from __future__ import annotations

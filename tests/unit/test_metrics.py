@@ -461,3 +461,30 @@ def test_random_mlp_is_seeded_and_validates():
         gm.random_mlp([2, 3], activation="gelu")
     with pytest.raises(ValueError, match="at least two"):
         gm.random_mlp([2])
+
+
+def test_value_and_derivative_in_one_pass_are_the_two_calls_bit_for_bit(mlp):
+    # the geodesic right-hand side takes M and dM/dz from one forward-mode
+    # pass; they must be exactly what the two separate calls return
+    metric = gm.PullbackMetric(mlp, 2)
+    z = points(17)
+    M, dM = metric._evaluate_with_derivative(z)
+    assert torch.equal(M, metric.evaluate(z))
+    assert torch.equal(dM, metric.evaluate_derivative(z))
+
+
+def test_an_overridden_derivative_is_used_by_the_connection(mlp):
+    class Halved(gm.PullbackMetric):
+        def evaluate_derivative(self, z):
+            return 0.5 * super().evaluate_derivative(z)
+
+    plain, halved = gm.PullbackMetric(mlp, 2), Halved(mlp, 2)
+    z = points(5)
+    M, dM = halved._evaluate_with_derivative(z)
+    assert torch.equal(M, plain.evaluate(z))
+    assert torch.equal(dM, 0.5 * plain.evaluate_derivative(z))
+    v = points(5, seed=1)
+    # the acceleration is linear in dM: halving it halves the acceleration
+    torch.testing.assert_close(halved.evaluate_geodesic_rhs(z, v),
+                               0.5 * plain.evaluate_geodesic_rhs(z, v),
+                               rtol=1e-12, atol=1e-14)
