@@ -238,6 +238,8 @@ def sinkhorn(a: Any, b: Any, C: Any, eps: float, *, max_iter: int = 10_000,
             f_new = _softmin(-C_t.detach() / eps, g.detach(), logb_t.detach(), eps, 1)
             viol = float((a_t.detach() * torch.expm1((f.detach() - f_new) / eps)).abs().sum())
         history[-1] = viol
+        # the last update of g may have been the one that met tol
+        converged = viol < tol
     if converged:
         message = (f"Converged: the marginal violation {history[-1]:.3g} fell "
                    f"below tol={tol:g} after {iterations} iterations.")
