@@ -52,7 +52,7 @@ def test_gradient_penalty_of_a_quadratic_critic_at_given_t():
 def test_gradient_penalty_is_differentiable_in_the_critic():
     critic = Critic(hidden=8, method="gp", seed=0).double()
     gp = gradient_penalty(critic, torch.randn(6, 2), torch.randn(6, 2),
-                          generator=torch.Generator().manual_seed(0))
+                          rng=torch.Generator().manual_seed(0))
     gp.backward()
     # every weight matrix gets a gradient (the last bias cannot: it does not
     # change the critic's gradient)

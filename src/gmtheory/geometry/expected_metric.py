@@ -296,15 +296,15 @@ def monte_carlo_metric(
     return MetricEstimate(mean, (var / N).sqrt(), N, samples)
 
 
-def draw_noise(n_samples: int, dim: int, generator: torch.Generator,
+def draw_noise(n_samples: int, dim: int, rng: torch.Generator,
                noise: str = "gaussian", dtype: torch.dtype = torch.float64) -> Tensor:
     """Draw ``(n_samples, dim)`` zero-mean, unit-variance noise.
 
     Parameters
     ----------
     n_samples, dim : int
-    generator : torch.Generator
-        Seeded generator (required: every draw in the book is reproducible).
+    rng : torch.Generator
+        Seeded random number generator (required: every draw in the book is reproducible).
     noise : {"gaussian", "rademacher"}
         Standard normal, or independent random signs.
     dtype : torch.dtype
@@ -323,15 +323,15 @@ def draw_noise(n_samples: int, dim: int, generator: torch.Generator,
     >>> draw_noise(4, 3, g, "rademacher").abs().unique()
     tensor([1.], dtype=torch.float64)
     """
-    if not isinstance(generator, torch.Generator):
-        raise TypeError("generator must be a seeded torch.Generator, got "
-                        f"{type(generator).__name__}; use "
+    if not isinstance(rng, torch.Generator):
+        raise TypeError("rng must be a seeded torch.Generator, got "
+                        f"{type(rng).__name__}; use "
                         "torch.Generator().manual_seed(0).")
     check_positive_int(n_samples, "n_samples")
     if noise == "gaussian":
-        return torch.randn(int(n_samples), dim, generator=generator, dtype=dtype)
+        return torch.randn(int(n_samples), dim, generator=rng, dtype=dtype)
     if noise == "rademacher":
-        bits = torch.randint(0, 2, (int(n_samples), dim), generator=generator)
+        bits = torch.randint(0, 2, (int(n_samples), dim), generator=rng)
         return (2 * bits - 1).to(dtype)
     raise ValueError(f"noise must be 'gaussian' or 'rademacher', got {noise!r}.")
 
@@ -341,7 +341,7 @@ def sample_metric(
     std: Generator,
     z: Tensor,
     n_samples: int,
-    generator: torch.Generator,
+    rng: torch.Generator,
     *,
     noise: str | Callable[[int, int, torch.Generator], Tensor] = "gaussian",
     keep_samples: bool = False,
@@ -366,10 +366,10 @@ def sample_metric(
         Latent points.
     n_samples : int
         Number of realisations ``N >= 2``.
-    generator : torch.Generator
+    rng : torch.Generator
         Seeded source of the noise.
     noise : {"gaussian", "rademacher"} or callable, optional
-        Noise law; a callable ``noise(N, D, generator)`` must return an
+        Noise law; a callable ``noise(N, D, rng)`` must return an
         ``(N, D)`` tensor (e.g. correlated or non-unit-variance noise).
         Default ``"gaussian"``.
     keep_samples : bool, optional
@@ -382,7 +382,7 @@ def sample_metric(
     Raises
     ------
     TypeError
-        If ``mean``/``std``/``noise`` are not callable or ``generator`` is not
+        If ``mean``/``std``/``noise`` are not callable or ``rng`` is not
         a ``torch.Generator``.
     ValueError
         If ``z`` is malformed, ``n_samples < 2``, or the noise has the wrong
@@ -411,16 +411,16 @@ def sample_metric(
     if check_generator(std, z.detach(), "std") != D:
         raise ValueError("mean and std must return the same number of columns D.")
     if isinstance(noise, str):
-        eps = draw_noise(int(n_samples), D, generator, noise, dtype=z.dtype)
+        eps = draw_noise(int(n_samples), D, rng, noise, dtype=z.dtype)
     elif callable(noise):
-        if not isinstance(generator, torch.Generator):
-            raise TypeError("generator must be a seeded torch.Generator, got "
-                            f"{type(generator).__name__}.")
-        eps = noise(int(n_samples), D, generator)
+        if not isinstance(rng, torch.Generator):
+            raise TypeError("rng must be a seeded torch.Generator, got "
+                            f"{type(rng).__name__}.")
+        eps = noise(int(n_samples), D, rng)
         eps = check_points(eps, "noise(...) output")
         if tuple(eps.shape) != (int(n_samples), D):
             raise ValueError(
-                f"noise(N, D, generator) must return shape ({int(n_samples)}, "
+                f"noise(N, D, rng) must return shape ({int(n_samples)}, "
                 f"{D}), got {tuple(eps.shape)}."
             )
     else:

@@ -154,7 +154,7 @@ def critic_value(critic: Callable[[Tensor], Tensor], x: Any, y: Any) -> Tensor:
 
 
 def gradient_penalty(critic: Callable[[Tensor], Tensor], x: Any, y: Any,
-                     t: Any = None, generator: torch.Generator | None = None) -> Tensor:
+                     t: Any = None, rng: torch.Generator | None = None) -> Tensor:
     r"""The WGAN-GP penalty :math:`\frac1n\sum_i (\|\nabla h(\hat x_i)\| - 1)^2`.
 
     .. math::
@@ -171,8 +171,8 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], x: Any, y: Any,
     x, y : Tensor, shape (n, d)
         Paired samples of the model and of the data.
     t : Tensor, shape (n,), optional
-        Interpolation weights; drawn uniformly with ``generator`` if omitted.
-    generator : torch.Generator, optional
+        Interpolation weights; drawn uniformly with ``rng`` if omitted.
+    rng : torch.Generator, optional
         Random source for ``t``.
 
     Returns
@@ -210,7 +210,7 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], x: Any, y: Any,
             f"{tuple(X.shape)} and {tuple(Y.shape)}."
         )
     if t is None:
-        t = torch.rand(X.shape[0], generator=generator, dtype=X.dtype)
+        t = torch.rand(X.shape[0], generator=rng, dtype=X.dtype)
     t = torch.as_tensor(t, dtype=X.dtype)
     if t.shape != (X.shape[0],):
         raise ValueError(f"t must have shape ({X.shape[0]},), got {tuple(t.shape)}.")

@@ -129,7 +129,7 @@ def _critic_objective(critic: Critic, config: CriticConfig, x: Tensor, y: Tensor
     value = critic_value(critic, x, y)
     record["value"] = value.detach()
     if config.method == "gp":
-        value = value - config.penalty * gradient_penalty(critic, x, y, generator=gen)
+        value = value - config.penalty * gradient_penalty(critic, x, y, rng=gen)
     return value
 
 
