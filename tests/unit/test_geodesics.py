@@ -314,12 +314,12 @@ def test_unresolved_metric_is_refined_or_reported():
 def test_pullback_energy_by_jvp_equals_curve_energy(net_metric):
     # the solver's fast route (one Jacobian-vector product per segment)
     # must give the discrete energy of gm.curve_energy and its gradient
-    from gmtheory.geometry.geodesics import _polyline_energy
+    from gmtheory.geometry.energy_solver import polyline_energy
     g = torch.Generator().manual_seed(3)
     c = torch.randn(3, 17, 2, generator=g, dtype=DT)
     a = c.clone().requires_grad_(True)
     b = c.clone().requires_grad_(True)
-    Ea, Eb = _polyline_energy(net_metric, a), gm.curve_energy(net_metric, b)
+    Ea, Eb = polyline_energy(net_metric, a), gm.curve_energy(net_metric, b)
     (ga,) = torch.autograd.grad(Ea.sum(), a)
     (gb,) = torch.autograd.grad(Eb.sum(), b)
     torch.testing.assert_close(Ea, Eb, rtol=1e-12, atol=0)
@@ -329,13 +329,14 @@ def test_pullback_energy_by_jvp_equals_curve_energy(net_metric):
 def test_resolution_probe_does_not_change_the_refined_geodesic(monkeypatch):
     # checking resolution at a loose tolerance first must lead to the same
     # refined, converged geodesic as converging every level to tol
-    import importlib
-    geo = importlib.import_module("gmtheory.geometry.geodesics")
+    from gmtheory.geometry import energy_solver, geodesic_starts
     m = ridge_metric()
     z0 = torch.tensor([-1.0, 0.1], dtype=DT)
     z1 = torch.tensor([1.0, -0.2], dtype=DT)
     fast = gm.geodesic(m, z0, z1)
-    monkeypatch.setattr(geo, "PROBE_TOL", 0.0)       # probe disabled
+    # probe disabled: in the refinement and in the multistart that uses it
+    monkeypatch.setattr(energy_solver, "PROBE_TOL", 0.0)
+    monkeypatch.setattr(geodesic_starts, "PROBE_TOL", 0.0)
     slow = gm.geodesic(m, z0, z1)
     assert fast.converged and slow.converged
     assert fast.curve.shape == slow.curve.shape
@@ -344,7 +345,7 @@ def test_resolution_probe_does_not_change_the_refined_geodesic(monkeypatch):
     # (measured: lengths 2.4e-5 apart, curves up to 0.06 apart); what the
     # solver promises is the resolution tolerance, while skipping the
     # refinement would be 9 % too short
-    assert abs(fast.length - slow.length) <= geo.RESOLUTION_RTOL * slow.length
+    assert abs(fast.length - slow.length) <= energy_solver.RESOLUTION_RTOL * slow.length
 
 
 # --------------------------------------------------------------------------

@@ -10,8 +10,14 @@ Modules (each holds one idea; public names are re-exported here):
 - :mod:`.surfaces` -- analytic surfaces with closed-form metrics;
 - :mod:`.curves` -- discrete curve length and energy;
 - :mod:`.geodesic_ode` -- Christoffel symbols and the geodesic equation;
-- :mod:`.geodesics` -- the geodesic solvers, :mod:`.precision` their float64
-  working copy of a metric;
+- :mod:`.geodesics` -- the geodesic solvers' entry points ``geodesic`` and
+  ``geodesics``, built from :mod:`.geodesic_result` (what they return),
+  :mod:`.geodesic_options` (what they take), :mod:`.curve_resampling` and
+  :mod:`.curve_quadrature` (sampled curves and their spline length and
+  energy), :mod:`.geodesic_starts` (initial curves and the multistart),
+  :mod:`.energy_solver` (preconditioned batched L-BFGS and refinement),
+  :mod:`.bvp_solver` (collocation on the geodesic ODE) and
+  :mod:`.precision` (the float64 working copy of a metric);
 - :mod:`.graphs`, :mod:`.clustering` -- nearest-neighbour graphs, graph
   distances and k-medoids;
 - :mod:`.distances` -- numerical test of the axioms of a distance.

@@ -33,6 +33,7 @@ from .metrics import Metric
 __all__ = [
     "check_curve",
     "segment_lengths",
+    "segment_squared_speeds",
     "curve_length",
     "curve_energy",
     "decoded_length",
@@ -73,6 +74,41 @@ def _squared_speeds(metric: Metric, gamma: Tensor) -> Tensor:
     mid = 0.5 * (g[:, 1:] + g[:, :-1])
     M = metric.metric_tensor(mid.reshape(-1, d)).reshape(B, T1 - 1, d, d)
     return torch.einsum("bti,btij,btj->bt", delta, M, delta).clamp_min(0.0)
+
+
+def segment_squared_speeds(metric: Metric, curves: Tensor) -> Tensor:
+    r"""Unchecked squared segment lengths :math:`\Delta_k^\top M(\bar\gamma_k)\Delta_k`.
+
+    For the solvers' inner loops: no validation, and each term comes from
+    :meth:`Metric.evaluate_squared_speeds
+    <gmtheory.geometry.metrics.Metric.evaluate_squared_speeds>` (for a
+    pullback metric one Jacobian-vector product per segment instead of the
+    full Jacobian).  Differentiable in ``curves``.
+
+    Parameters
+    ----------
+    metric : Metric
+    curves : Tensor, shape (B, T + 1, d)
+        Validated curves.
+
+    Returns
+    -------
+    Tensor, shape (B, T)
+        Not clamped: a metric that is not positive semi-definite by
+        construction may give tiny negative values.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from gmtheory.geometry.metrics import ConstantMetric
+    >>> m = ConstantMetric(torch.diag(torch.tensor([4.0, 1.0])))
+    >>> segment_squared_speeds(m, torch.tensor([[[0.0, 0.0], [1.0, 1.0]]]))
+    tensor([[5.]])
+    """
+    B, T1, d = curves.shape
+    mid = (0.5 * (curves[:, 1:] + curves[:, :-1])).reshape(-1, d)
+    delta = (curves[:, 1:] - curves[:, :-1]).reshape(-1, d)
+    return metric.evaluate_squared_speeds(mid, delta).reshape(B, T1 - 1)
 
 
 def segment_lengths(metric: Metric, gamma: Tensor) -> Tensor:

@@ -64,9 +64,20 @@ def christoffel_symbols(metric: Metric, z: Tensor) -> Tensor:
         If ``z`` has the wrong shape or non-finite entries, or if the metric
         is singular at one of the points.
 
+    See Also
+    --------
+    geodesic_rhs : the geodesic equation they enter.
+    gmtheory.geometry.metrics.Metric.christoffel : the overridable method
+        this calls.
+
     Notes
     -----
-    Derived in the chapter *Geodesics*.
+    Derived in :ref:`geo-ode`; checked against the vec/Kronecker form in
+    :ref:`geo-ode-check`.
+
+    References
+    ----------
+    :cite:t:`docarmo1992riemannian`.
 
     Examples
     --------
@@ -115,9 +126,21 @@ def geodesic_rhs(metric: Metric, z: Tensor, v: Tensor, form: str = "kronecker") 
         For bad shapes, non-finite inputs, an unknown ``form`` or a singular
         metric.
 
+    See Also
+    --------
+    christoffel_symbols : the symbols of the ``"christoffel"`` form.
+    euler_lagrange_residual : a check of :math:`F` by finite differences.
+    gmtheory.geometry.bvp_solver.solve_geodesic_bvp : solves
+        :math:`\ddot\gamma = F` between two points.
+
     Notes
     -----
-    Derived in the chapter *Geodesics*.
+    Derived in :ref:`geo-ode` (both forms); checked in :ref:`geo-ode-check`.
+
+    References
+    ----------
+    :cite:t:`arvanitidis2018latent` (the vec/Kronecker form);
+    :cite:t:`docarmo1992riemannian` (the Christoffel form).
 
     Examples
     --------
@@ -173,14 +196,23 @@ def euler_lagrange_residual(
         :math:`2M(\ddot\gamma - F)` with :math:`\ddot\gamma, \dot\gamma` from
         central differences.
 
+    See Also
+    --------
+    geodesic_rhs : the default ``rhs`` under test.
+
     Notes
     -----
-    Derived in the chapter *Geodesics*.
+    Derived in :ref:`geo-ode` (the Euler--Lagrange equation) and used in
+    :ref:`geo-ode-check`.
+
+    References
+    ----------
+    :cite:t:`docarmo1992riemannian`.
     """
     check_metric(metric)
     t = as_float_tensor(t, "t").reshape(-1)
     if rhs is None:
-        def rhs(z, v):
+        def rhs(z: Tensor, v: Tensor) -> Tensor:
             return geodesic_rhs(metric, z, v)
 
     def g(s: Tensor) -> Tensor:

@@ -16,20 +16,33 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from torch import Tensor
 
-from .._validation import check_points, check_positive_int
-from .curves import curve_length
+from .._validation import check_finite, check_points, check_positive_int
+from .curves import curve_length, segment_squared_speeds
 from .metrics import Metric
 
 __all__ = ["graph_shortest_path", "graph_shortest_paths", "latent_grid"]
 
 
 def _edge_lengths(metric: Metric | None, a: Tensor, b: Tensor, steps: int = 4) -> Tensor:
-    """Lengths of the straight segments ``a[e] -> b[e]``, shape ``(E,)``."""
+    """Lengths of the straight segments ``a[e] -> b[e]``, shape ``(E,)``.
+
+    A metric that is positive semi-definite by construction (a pullback,
+    say) is checked at one point and then evaluated through its squared
+    speeds (:func:`~gmtheory.geometry.curves.segment_squared_speeds`: one
+    Jacobian-vector product per sub-segment instead of the full Jacobian);
+    any other metric through :func:`~gmtheory.geometry.curves.curve_length`,
+    which checks the tensor at every point.
+    """
     if metric is None:
         return (b - a).norm(dim=1)
     t = torch.linspace(0.0, 1.0, steps + 1, dtype=a.dtype)[None, :, None]
     curves = (1 - t) * a[:, None, :] + t * b[:, None, :]
-    return curve_length(metric, curves)
+    if not metric.psd_by_construction:
+        return curve_length(metric, curves)
+    metric.metric_tensor(a[:1])       # validates the maps and the values once
+    sq = check_finite(segment_squared_speeds(metric, curves),
+                      "the squared Riemannian lengths of the graph edges")
+    return sq.clamp_min(0.0).sqrt().sum(1)
 
 
 def check_optional_metric(metric: object) -> None:
