@@ -43,7 +43,6 @@ from .geometry import (
     PullbackMetric,
     SphereChart,
     Surface,
-    check_curve,
     christoffel_symbols,
     curve_energy,
     curve_length,
@@ -69,6 +68,7 @@ from .geometry import (
     segment_lengths,
     spline_length_energy,
     straight_line,
+    validate_curve,
 )
 from .models import (
     DigitsVAE,

@@ -17,12 +17,12 @@ from torch import Tensor
 
 __all__ = [
     "as_float_tensor",
-    "check_points",
-    "check_finite",
-    "check_positive",
-    "check_positive_int",
-    "check_real",
-    "check_same_dtype",
+    "validate_points",
+    "validate_finite",
+    "validate_positive",
+    "validate_positive_int",
+    "validate_real",
+    "validate_same_dtype",
 ]
 
 
@@ -52,7 +52,7 @@ def as_float_tensor(x: Any, name: str, dtype: torch.dtype | None = None) -> Tens
     return t
 
 
-def check_finite(t: Tensor, name: str) -> Tensor:
+def validate_finite(t: Tensor, name: str) -> Tensor:
     """Raise ``ValueError`` if ``t`` holds NaN or infinite entries."""
     if not bool(torch.isfinite(t).all()):
         bad = int((~torch.isfinite(t)).sum())
@@ -63,7 +63,7 @@ def check_finite(t: Tensor, name: str) -> Tensor:
     return t
 
 
-def check_points(
+def validate_points(
     z: Any,
     name: str = "z",
     dim: int | None = None,
@@ -94,10 +94,10 @@ def check_points(
         raise ValueError(
             f"{name} must have shape (n, {dim}), got shape {tuple(t.shape)}."
         )
-    return check_finite(t, name)
+    return validate_finite(t, name)
 
 
-def check_real(value: Any, name: str) -> float:
+def validate_real(value: Any, name: str) -> float:
     """Return ``value`` as a ``float`` if it is a real number, else raise ``TypeError``.
 
     Python and NumPy numbers and zero-dimensional tensors or arrays are
@@ -105,9 +105,9 @@ def check_real(value: Any, name: str) -> float:
     strings and booleans are not, although ``float()`` would convert them
     (``tol="1e-9"`` is a typo to report, not a number to guess).
 
-    >>> check_real(np.float32(0.5), "tol")
+    >>> validate_real(np.float32(0.5), "tol")
     0.5
-    >>> check_real("1e-9", "tol")
+    >>> validate_real("1e-9", "tol")
     Traceback (most recent call last):
     ...
     TypeError: tol must be a real number, got str '1e-9'; pass it without quotes.
@@ -129,7 +129,7 @@ def check_real(value: Any, name: str) -> float:
     return float(value)
 
 
-def check_same_dtype(t: Tensor, ref: Tensor, name: str, ref_name: str) -> Tensor:
+def validate_same_dtype(t: Tensor, ref: Tensor, name: str, ref_name: str) -> Tensor:
     """Raise ``TypeError`` unless ``t`` has the dtype of ``ref``.
 
     Mixing float32 and float64 tensors fails deep inside torch with an
@@ -145,13 +145,13 @@ def check_same_dtype(t: Tensor, ref: Tensor, name: str, ref_name: str) -> Tensor
     return t
 
 
-def check_positive(value: float, name: str, strict: bool = True) -> float:
+def validate_positive(value: float, name: str, strict: bool = True) -> float:
     """Raise ``ValueError`` unless ``value`` is a finite (strictly) positive number.
 
     A value that is not a real number (a string, a boolean) raises
-    ``TypeError`` (see :func:`check_real`).
+    ``TypeError`` (see :func:`validate_real`).
     """
-    v = check_real(value, name)
+    v = validate_real(value, name)
     ok = np.isfinite(v) and (v > 0 if strict else v >= 0)
     if not ok:
         rel = "> 0" if strict else ">= 0"
@@ -159,16 +159,16 @@ def check_positive(value: float, name: str, strict: bool = True) -> float:
     return v
 
 
-def check_positive_int(value: Any, name: str, minimum: int = 1, *,
+def validate_positive_int(value: Any, name: str, minimum: int = 1, *,
                        allow_bool: bool = True) -> int:
     """Raise ``ValueError`` unless ``value`` is an integer ``>= minimum``; return it as ``int``.
 
     Integral floats (``3.0``) are accepted; ``allow_bool=False`` also rejects
     ``True``/``False``, which would otherwise count as 1 and 0.
 
-    >>> check_positive_int(3.0, "steps")
+    >>> validate_positive_int(3.0, "steps")
     3
-    >>> check_positive_int(1, "n_samples", minimum=2)
+    >>> validate_positive_int(1, "n_samples", minimum=2)
     Traceback (most recent call last):
     ...
     ValueError: n_samples must be an integer >= 2, got 1.
@@ -176,7 +176,7 @@ def check_positive_int(value: Any, name: str, minimum: int = 1, *,
     if isinstance(value, (bool, np.bool_)):
         v = float(value) if allow_bool else math.nan
     else:
-        v = check_real(value, name)  # TypeError for strings, None, ...
+        v = validate_real(value, name)  # TypeError for strings, None, ...
     if not math.isfinite(v) or int(v) != v or v < minimum:
         what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ValueError(f"{name} must be {what}, got {value!r}.")

@@ -25,7 +25,7 @@ def test_float32_uniform_weights_are_accepted_for_every_length():
     rejected = []
     for n in range(1, 201):
         try:
-            gmot.check_weights(torch.full((n,), 1 / n), "a")
+            gmot.validate_weights(torch.full((n,), 1 / n), "a")
         except ValueError:
             rejected.append(n)
     assert rejected == []  # was 138 of 200 with the fixed tolerance 1e-8
@@ -35,7 +35,7 @@ def test_float32_softmax_weights_work_in_every_function_using_the_check():
     g = torch.Generator().manual_seed(0)
     for _ in range(100):
         w = torch.softmax(torch.randn(64, generator=g), 0)
-        gmot.check_weights(w, "w")
+        gmot.validate_weights(w, "w")
     C = torch.rand(64, 64, generator=g, dtype=DT)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -51,8 +51,8 @@ def test_weight_tolerance_follows_dtype_and_length():
     # the advice of the error message fixes what it complains about
     w = np.full(100, 1.02 / 100, dtype=np.float32)
     with pytest.raises(ValueError, match="divide it by its sum"):
-        gmot.check_weights(w, "w")
-    gmot.check_weights(w / w.sum(), "w")
+        gmot.validate_weights(w, "w")
+    gmot.validate_weights(w / w.sum(), "w")
 
 
 # ----------------------------------------------------- silent wrong answers

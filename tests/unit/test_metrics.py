@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import gmtheory as gm
-from gmtheory.geometry.jacobian import check_generator
+from gmtheory.geometry.jacobian import validate_generator
 
 DTYPE = torch.float64
 
@@ -419,7 +419,7 @@ def test_generator_returning_wrong_shape_is_rejected(wrong):
 
 def test_generator_returning_nan_is_rejected():
     with pytest.raises(ValueError, match="NaN or infinite"):
-        check_generator(lambda z: z / 0.0, torch.zeros(1, 2))
+        validate_generator(lambda z: z / 0.0, torch.zeros(1, 2))
 
 
 @pytest.mark.parametrize("name, generator", [

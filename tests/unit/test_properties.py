@@ -77,16 +77,16 @@ finite = st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False)
 @given(n=st.integers(1, 400), seed=st.integers(0, 2**31 - 1),
        softmax=st.booleans())
 def test_float32_probability_vectors_are_accepted(n, seed, softmax):
-    """Weights normalised in float32 pass check_weights and kl (issue 12);
+    """Weights normalised in float32 pass validate_weights and kl (issue 12);
     the advice of the error message, dividing by the sum, always works."""
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, generator=g)
     w = torch.softmax(x, 0) if softmax else x.abs() / x.abs().sum()
     assume(bool((w > 0).any()))
-    checked = gmot.check_weights(w, "w")
+    checked = gmot.validate_weights(w, "w")
     assert abs(checked.sum() - 1.0) <= n * np.finfo(np.float64).eps
     assert gmot.kl(w, w) == pytest.approx(0.0, abs=1e-12)
-    assert gmot.check_weights(torch.full((n,), 1 / n), "u").shape == (n,)
+    assert gmot.validate_weights(torch.full((n,), 1 / n), "u").shape == (n,)
 
 
 @PROFILE
@@ -95,7 +95,7 @@ def test_a_clearly_unnormalised_vector_is_still_rejected(n, off):
     """The dtype-aware tolerance stays far below a real normalisation error."""
     w = np.full(n, (1.0 + off) / n, dtype=np.float32)
     with pytest.raises(ValueError, match="must sum to 1"):
-        gmot.check_weights(w, "w")
+        gmot.validate_weights(w, "w")
 
 
 # ------------------------------------------------------------------ exact OT

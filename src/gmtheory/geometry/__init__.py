@@ -25,13 +25,13 @@ Modules (each holds one idea; public names are re-exported here):
 
 from .clustering import KMedoidsResult, graph_distances, k_medoids
 from .curves import (
-    check_curve,
     curve_energy,
     curve_length,
     decoded_length,
     refine_polyline,
     segment_lengths,
     straight_line,
+    validate_curve,
 )
 from .distances import MetricAxiomReport, metric_axioms
 from .expected_metric import (

@@ -17,8 +17,8 @@ import numpy as np
 from scipy.sparse.csgraph import shortest_path
 from torch import Tensor
 
-from .._validation import check_points, check_positive_int
-from .graphs import check_optional_metric, knn_graph
+from ..validation import validate_points, validate_positive_int
+from .graphs import knn_graph, validate_optional_metric
 from .metrics import Metric
 
 __all__ = ["KMedoidsResult", "k_medoids", "graph_distances"]
@@ -113,7 +113,7 @@ def k_medoids(distances, k: int, *, max_iter: int = 100) -> KMedoidsResult:
     n = D.shape[0]
     if int(k) != k or not 1 <= k <= n:
         raise ValueError(f"k must be an integer in [1, {n}], got {k!r}.")
-    check_positive_int(max_iter, "max_iter")
+    validate_positive_int(max_iter, "max_iter")
     medoids = [int(np.argmin(D.sum(1)))]
     nearest = D[medoids[0]].copy()
     for _ in range(1, int(k)):
@@ -184,9 +184,9 @@ def graph_distances(points: Tensor, metric: Metric | None = None, *,
     >>> float(graph_distances(z, n_neighbors=1)[0, 2])
     2.0
     """
-    P = check_points(points, "points")
-    check_optional_metric(metric)
-    n_neighbors = check_positive_int(n_neighbors, "n_neighbors")
+    P = validate_points(points, "points")
+    validate_optional_metric(metric)
+    n_neighbors = validate_positive_int(n_neighbors, "n_neighbors")
     W = knn_graph(P, metric, min(n_neighbors, P.shape[0] - 1))
     dist = shortest_path(W, directed=False)
     if not np.isfinite(dist).all():

@@ -17,8 +17,8 @@ import torch
 from torch import Tensor
 
 from .curve_resampling import cubic_spline, sample_times
-from .curves import check_curve
-from .metrics import Metric, check_metric
+from .curves import validate_curve
+from .metrics import Metric, validate_metric
 
 __all__ = ["spline_length_energy", "spline_ode_residual"]
 
@@ -63,8 +63,8 @@ def spline_length_energy(metric: Metric, curves: Tensor) -> tuple[Tensor, Tensor
     >>> round(float(L), 12), round(float(E), 12)
     (2.0, 4.0)
     """
-    check_metric(metric)
-    g = check_curve(curves, metric.dim, "curves")
+    validate_metric(metric)
+    g = validate_curve(curves, metric.dim, "curves")
     B, T1, d = g.shape
     if T1 < 4:
         raise ValueError(f"curves need at least 4 points for a cubic spline, got {T1}.")

@@ -26,12 +26,12 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from .._validation import as_float_tensor, check_finite, check_positive_int
-from .jacobian import call_checked, check_callable, check_module_dtype, check_output
+from ..validation import as_float_tensor, validate_finite, validate_positive_int
+from .jacobian import call_checked, validate_callable, validate_module_dtype, validate_output
 from .metrics import Metric
 
 __all__ = [
-    "check_curve",
+    "validate_curve",
     "segment_lengths",
     "segment_squared_speeds",
     "curve_length",
@@ -42,12 +42,12 @@ __all__ = [
 ]
 
 
-def check_curve(gamma: Tensor, dim: int | None = None, name: str = "gamma") -> Tensor:
+def validate_curve(gamma: Tensor, dim: int | None = None, name: str = "gamma") -> Tensor:
     """Validate a curve ``(T + 1, d)`` or a batch of curves ``(B, T + 1, d)``.
 
     Returns the curves as a batch of shape ``(B, T + 1, d)``.
     """
-    g = check_finite(as_float_tensor(gamma, name), name)
+    g = validate_finite(as_float_tensor(gamma, name), name)
     if g.ndim == 2:
         g = g.unsqueeze(0)
     if g.ndim != 3:
@@ -68,7 +68,7 @@ def _squared_speeds(metric: Metric, gamma: Tensor) -> Tensor:
     """Squared Riemannian segment lengths ``Delta^T M(mid) Delta``, shape (B, T)."""
     if not isinstance(metric, Metric):
         raise TypeError(f"metric must be a gmtheory Metric, got {type(metric).__name__}.")
-    g = check_curve(gamma, metric.dim)
+    g = validate_curve(gamma, metric.dim)
     B, T1, d = g.shape
     delta = g[:, 1:] - g[:, :-1]
     mid = 0.5 * (g[:, 1:] + g[:, :-1])
@@ -200,12 +200,12 @@ def decoded_length(generator: Callable[[Tensor], Tensor], gamma: Tensor) -> Tens
     >>> decoded_length(lambda z: 3 * z, torch.tensor([[0.0], [1.0], [2.0]]))
     tensor([6.])
     """
-    check_callable(generator, "generator")
-    g = check_curve(gamma)
+    validate_callable(generator, "generator")
+    g = validate_curve(gamma)
     B, T1, d = g.shape
     flat = g.reshape(-1, d)
-    check_module_dtype(generator, flat, "generator")
-    x = check_output(call_checked(generator, flat, "generator"), flat, "generator")
+    validate_module_dtype(generator, flat, "generator")
+    x = validate_output(call_checked(generator, flat, "generator"), flat, "generator")
     x = x.reshape(B, T1, -1)
     return (x[:, 1:] - x[:, :-1]).norm(dim=2).sum(dim=1)
 
@@ -223,14 +223,14 @@ def straight_line(z0: Tensor, z1: Tensor, steps: int) -> Tensor:
     -------
     Tensor, shape (steps + 1, d)
     """
-    a = check_finite(as_float_tensor(z0, "z0"), "z0")
-    b = check_finite(as_float_tensor(z1, "z1"), "z1")
+    a = validate_finite(as_float_tensor(z0, "z0"), "z0")
+    b = validate_finite(as_float_tensor(z1, "z1"), "z1")
     if a.ndim != 1 or a.shape != b.shape:
         raise ValueError(
             f"z0 and z1 must be points of the same shape (d,), got "
             f"{tuple(a.shape)} and {tuple(b.shape)}."
         )
-    steps = check_positive_int(steps, "steps")
+    steps = validate_positive_int(steps, "steps")
     t = torch.linspace(0.0, 1.0, int(steps) + 1, dtype=a.dtype).unsqueeze(1)
     return (1 - t) * a + t * b
 
@@ -262,11 +262,11 @@ def refine_polyline(gamma: Tensor, per_segment: int) -> Tensor:
             [1., 0.],
             [2., 0.]])
     """
-    g = check_curve(gamma)
+    g = validate_curve(gamma)
     if g.shape[0] != 1:
         raise ValueError("refine_polyline takes one curve of shape (T + 1, d), "
                          f"got a batch of {g.shape[0]}.")
-    per_segment = check_positive_int(per_segment, "per_segment")
+    per_segment = validate_positive_int(per_segment, "per_segment")
     g = g[0]
     s = torch.arange(int(per_segment), dtype=g.dtype) / per_segment
     a, b = g[:-1], g[1:]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from torch import Tensor
 
-from .._validation import check_finite, check_points, check_positive
+from ..validation import validate_finite, validate_points, validate_positive
 
 __all__ = ["MetricAxiomReport", "metric_axioms"]
 
@@ -150,13 +150,13 @@ def metric_axioms(
     >>> r.holds, r.max_triangle_excess, r.worst_triple
     (False, 2.0, (0, 1, 2))
     """
-    x = check_points(points, "points")
+    x = validate_points(points, "points")
     if not callable(distance):
         raise TypeError(
             f"distance must be callable as distance(x, y) -> (n, m) tensor, "
             f"got {type(distance).__name__}."
         )
-    tol = check_positive(atol, "atol", strict=False)
+    tol = validate_positive(atol, "atol", strict=False)
     n = x.shape[0]
     D = distance(x, x)
     if not isinstance(D, Tensor) or tuple(D.shape) != (n, n):
@@ -165,7 +165,7 @@ def metric_axioms(
             f"distance(points, points) must return an ({n}, {n}) tensor, got "
             f"{shape}; it should map (n, p) and (m, p) to (n, m)."
         )
-    D = check_finite(D.detach().to(x.dtype), "distance(points, points)")
+    D = validate_finite(D.detach().to(x.dtype), "distance(points, points)")
     equal = (x.unsqueeze(1) == x.unsqueeze(0)).all(dim=2)
     max_identical = float(D[equal].abs().max())
     distinct = D[~equal]

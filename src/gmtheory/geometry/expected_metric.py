@@ -33,8 +33,8 @@ import torch
 from torch import Tensor
 from torch.func import jacfwd, jvp, vmap
 
-from .._validation import as_float_tensor, check_finite, check_points, check_positive_int
-from .jacobian import Generator, check_callable, check_generator, single_point
+from ..validation import as_float_tensor, validate_finite, validate_points, validate_positive_int
+from .jacobian import Generator, single_point, validate_callable, validate_generator
 from .metrics import Metric
 
 __all__ = [
@@ -97,11 +97,11 @@ class ExpectedMetric(Metric):
     def __init__(self, mean: Generator, std: Generator, dim: int,
                  noise_var: Tensor | None = None):
         super().__init__(dim)
-        check_callable(mean, "mean", _BATCH_MAP)
-        check_callable(std, "std", _BATCH_MAP)
+        validate_callable(mean, "mean", _BATCH_MAP)
+        validate_callable(std, "std", _BATCH_MAP)
         self.mean, self.std = mean, std
         if noise_var is not None:
-            nv = check_finite(as_float_tensor(noise_var, "noise_var"), "noise_var")
+            nv = validate_finite(as_float_tensor(noise_var, "noise_var"), "noise_var")
             if nv.ndim != 1 or bool((nv < 0).any()):
                 raise ValueError(
                     "noise_var must be a 1-D tensor of non-negative variances "
@@ -112,8 +112,8 @@ class ExpectedMetric(Metric):
         self.noise_var = noise_var
 
     def validate_maps(self, z: Tensor) -> None:
-        D_mu = check_generator(self.mean, z.detach(), "mean")
-        D_sd = check_generator(self.std, z.detach(), "std")
+        D_mu = validate_generator(self.mean, z.detach(), "mean")
+        D_sd = validate_generator(self.std, z.detach(), "std")
         if D_mu != D_sd:
             raise ValueError(
                 f"mean and std must have the same output dimension D; mean "
@@ -254,13 +254,13 @@ def monte_carlo_metric(
     """
     if not callable(realise):
         raise TypeError(f"realise must be callable, got {type(realise).__name__}.")
-    z = check_points(z, "z")
-    eps = check_points(eps, "eps")
+    z = validate_points(z, "z")
+    eps = validate_points(eps, "eps")
     N = eps.shape[0]
     if N < 2:
         raise ValueError(f"eps must hold at least 2 draws (rows) for a standard "
                          f"error, got {N}.")
-    chunk = check_positive_int(chunk, "chunk")
+    chunk = validate_positive_int(chunk, "chunk")
     eps = eps.to(z.dtype)  # noise draws: converting them loses nothing needed
     with torch.no_grad():  # one realisation first: a clear error, not vmap's
         try:
@@ -290,7 +290,7 @@ def monte_carlo_metric(
         total_sq = total_sq + (M ** 2).sum(0)
         if keep_samples:
             kept.append(M)
-    mean = check_finite(total / N, "the Monte Carlo metric (realise's Jacobians)")
+    mean = validate_finite(total / N, "the Monte Carlo metric (realise's Jacobians)")
     var = ((total_sq - N * mean ** 2) / (N - 1)).clamp_min(0.0)
     samples = torch.cat(kept) if keep_samples else None
     return MetricEstimate(mean, (var / N).sqrt(), N, samples)
@@ -327,7 +327,7 @@ def draw_noise(n_samples: int, dim: int, rng: torch.Generator,
         raise TypeError("rng must be a seeded torch.Generator, got "
                         f"{type(rng).__name__}; use "
                         "torch.Generator().manual_seed(0).")
-    check_positive_int(n_samples, "n_samples")
+    validate_positive_int(n_samples, "n_samples")
     if noise == "gaussian":
         return torch.randn(int(n_samples), dim, generator=rng, dtype=dtype)
     if noise == "rademacher":
@@ -403,12 +403,12 @@ def sample_metric(
     tensor([[[5., 0.],
              [0., 5.]]])
     """
-    check_callable(mean, "mean", _BATCH_MAP)
-    check_callable(std, "std", _BATCH_MAP)
-    z = check_points(z, "z")
-    check_positive_int(n_samples, "n_samples", minimum=2)
-    D = check_generator(mean, z.detach(), "mean")
-    if check_generator(std, z.detach(), "std") != D:
+    validate_callable(mean, "mean", _BATCH_MAP)
+    validate_callable(std, "std", _BATCH_MAP)
+    z = validate_points(z, "z")
+    validate_positive_int(n_samples, "n_samples", minimum=2)
+    D = validate_generator(mean, z.detach(), "mean")
+    if validate_generator(std, z.detach(), "std") != D:
         raise ValueError("mean and std must return the same number of columns D.")
     if isinstance(noise, str):
         eps = draw_noise(int(n_samples), D, rng, noise, dtype=z.dtype)
@@ -417,7 +417,7 @@ def sample_metric(
             raise TypeError("rng must be a seeded torch.Generator, got "
                             f"{type(rng).__name__}.")
         eps = noise(int(n_samples), D, rng)
-        eps = check_points(eps, "noise(...) output")
+        eps = validate_points(eps, "noise(...) output")
         if tuple(eps.shape) != (int(n_samples), D):
             raise ValueError(
                 f"noise(N, D, rng) must return shape ({int(n_samples)}, "

@@ -27,11 +27,11 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from .._validation import as_float_tensor, check_points
-from .metrics import Metric, check_metric
+from ..validation import as_float_tensor, validate_points
+from .metrics import Metric, validate_metric
 
 __all__ = [
-    "check_metric",
+    "validate_metric",
     "christoffel_symbols",
     "geodesic_rhs",
     "euler_lagrange_residual",
@@ -89,7 +89,7 @@ def christoffel_symbols(metric: Metric, z: Tensor) -> Tensor:
     >>> round(float(G[0, 0, 1, 1]), 12)  # -sin(th) cos(th)
     -0.5
     """
-    return check_metric(metric).christoffel(z)
+    return validate_metric(metric).christoffel(z)
 
 
 def geodesic_rhs(metric: Metric, z: Tensor, v: Tensor, form: str = "kronecker") -> Tensor:
@@ -150,7 +150,7 @@ def geodesic_rhs(metric: Metric, z: Tensor, v: Tensor, form: str = "kronecker") 
     >>> geodesic_rhs(m, torch.zeros(1, 2), torch.ones(1, 2)).abs()
     tensor([[0., 0.]])
     """
-    return check_metric(metric).geodesic_rhs(z, v, form)
+    return validate_metric(metric).geodesic_rhs(z, v, form)
 
 
 def euler_lagrange_residual(
@@ -209,7 +209,7 @@ def euler_lagrange_residual(
     ----------
     :cite:t:`docarmo1992riemannian`.
     """
-    check_metric(metric)
+    validate_metric(metric)
     t = as_float_tensor(t, "t").reshape(-1)
     if rhs is None:
         def rhs(z: Tensor, v: Tensor) -> Tensor:
@@ -217,7 +217,7 @@ def euler_lagrange_residual(
 
     def g(s: Tensor) -> Tensor:
         out = curve(s)
-        return check_points(out, "curve(t)", dim=metric.dim)
+        return validate_points(out, "curve(t)", dim=metric.dim)
 
     def vel(s: Tensor) -> Tensor:
         return (g(s + h) - g(s - h)) / (2 * h)

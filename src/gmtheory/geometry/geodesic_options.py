@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from torch import Tensor
 
-from .._validation import check_positive, check_positive_int
+from ..validation import validate_positive, validate_positive_int
 
 __all__ = ["METHODS", "SolveOptions"]
 
@@ -68,11 +68,11 @@ class SolveOptions:
         """
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}.")
-        check_positive_int(self.n_points, "n_points", minimum=5)
-        check_positive_int(self.max_iter, "max_iter")
-        check_positive_int(self.n_neighbors, "n_neighbors")
+        validate_positive_int(self.n_points, "n_points", minimum=5)
+        validate_positive_int(self.max_iter, "max_iter")
+        validate_positive_int(self.n_neighbors, "n_neighbors")
         if self.tol is not None:
-            check_positive(self.tol, "tol")
+            validate_positive(self.tol, "tol")
         return replace(self, n_points=int(self.n_points),
                        max_refine=int(self.max_refine),
                        tol=1e-6 if self.tol is None else self.tol)

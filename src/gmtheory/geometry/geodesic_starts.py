@@ -33,11 +33,11 @@ from torch import Tensor
 
 from .curve_quadrature import spline_length_energy
 from .curve_resampling import constant_speed, resample_linear
-from .curves import check_curve
+from .curves import validate_curve
 from .energy_solver import PROBE_TOL, minimise_energy
 from .geodesic_options import SolveOptions
 from .graphs import graph_shortest_paths, latent_grid
-from .metrics import Metric, check_positive_definite
+from .metrics import Metric, validate_positive_definite
 
 __all__ = [
     "GRID_PER_DIM",
@@ -45,7 +45,7 @@ __all__ = [
     "BestStarts",
     "GraphStarts",
     "best_of_starts",
-    "check_path_positive_definite",
+    "validate_path_positive_definite",
     "distance_from_segment",
     "graph_starts",
     "initial_curves",
@@ -59,7 +59,7 @@ MULTISTART_MAX_DIM = 3
 GRID_PER_DIM = {1: 33, 2: 15, 3: 7}
 
 
-def check_path_positive_definite(metric: Metric, curves: Tensor, what: str) -> None:
+def validate_path_positive_definite(metric: Metric, curves: Tensor, what: str) -> None:
     """Raise unless the metric is positive definite at the points and
     segment midpoints of polylines.
 
@@ -75,14 +75,14 @@ def check_path_positive_definite(metric: Metric, curves: Tensor, what: str) -> N
     ValueError
         If :math:`M` is singular (not positive definite) at one of the
         points or midpoints
-        (:func:`~gmtheory.geometry.metrics.check_positive_definite`).
+        (:func:`~gmtheory.geometry.metrics.validate_positive_definite`).
     """
     d = curves.shape[2]
     mid = (0.5 * (curves[:, 1:] + curves[:, :-1])).reshape(-1, d).detach()
     pts = torch.cat([curves.reshape(-1, d).detach(), mid])
     with torch.no_grad():
         M = metric.evaluate(pts)
-    check_positive_definite(M, pts, what)
+    validate_positive_definite(M, pts, what)
 
 
 def initial_curves(metric: Metric, Z0: Tensor, Z1: Tensor, opts: SolveOptions,
@@ -125,7 +125,7 @@ def initial_curves(metric: Metric, Z0: Tensor, Z1: Tensor, opts: SolveOptions,
         curves = [resample_linear(p.to(Z0.dtype), n_points, True) for p in paths]
         return torch.stack(curves)
     if init is not None:
-        g = check_curve(init, d, "init").to(Z0.dtype)
+        g = validate_curve(init, d, "init").to(Z0.dtype)
         if g.shape[0] != B:
             raise ValueError(f"init must hold one curve per endpoint pair: "
                              f"expected {B}, got {g.shape[0]}.")
@@ -347,10 +347,10 @@ def best_of_starts(metric: Metric, lines: Tensor, Z0: Tensor, Z1: Tensor,
         if far.numel() == 0:
             return none
         graph = starts.curves[far]
-        check_path_positive_definite(metric, graph, "the graph start")
+        validate_path_positive_definite(metric, graph, "the graph start")
         both = torch.cat([lines, constant_speed(metric, graph)])
         out = minimise_energy(metric, both, max(opts.tol, PROBE_TOL), opts.max_iter)
-        check_path_positive_definite(metric, out.curves, "the optimised starts")
+        validate_path_positive_definite(metric, out.curves, "the optimised starts")
     except ValueError:
         return none
     L = spline_length_energy(metric, out.curves)[0]

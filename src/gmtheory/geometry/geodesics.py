@@ -80,11 +80,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .._validation import as_float_tensor, check_finite, check_points
+from ..validation import as_float_tensor, validate_finite, validate_points
 from .bvp_solver import solve_geodesic_bvp
 from .curve_quadrature import spline_length_energy, spline_ode_residual
 from .curve_resampling import constant_speed
-from .curves import check_curve
+from .curves import validate_curve
 from .energy_solver import PROBE_TOL as PROBE_TOL
 from .energy_solver import RESOLUTION_RTOL as RESOLUTION_RTOL
 from .energy_solver import solve_energy_refined
@@ -96,11 +96,11 @@ from .geodesic_starts import GRID_PER_DIM as GRID_PER_DIM
 from .geodesic_starts import MULTISTART_MAX_DIM as MULTISTART_MAX_DIM
 from .geodesic_starts import (
     best_of_starts,
-    check_path_positive_definite,
     initial_curves,
     use_multistart,
+    validate_path_positive_definite,
 )
-from .metrics import Metric, check_metric
+from .metrics import Metric, validate_metric
 from .precision import SQRT_EPS_TOL as SQRT_EPS_TOL
 from .precision import working_precision
 
@@ -118,7 +118,7 @@ def _as_endpoints(Z: object, name: str, dim: int, batched: bool) -> Tensor:
             raise ValueError(f"{name} has dimension {z.shape[0]} but the metric "
                              f"expects {dim}.")
         z = z[None]
-    return check_points(check_finite(z, name), name, dim=dim)
+    return validate_points(validate_finite(z, name), name, dim=dim)
 
 
 def _solve(metric: Metric, Z0: Tensor, Z1: Tensor,
@@ -135,13 +135,13 @@ def _solve(metric: Metric, Z0: Tensor, Z1: Tensor,
         metric.metric_tensor(torch.cat([Z0, Z1]))
     graph_points, init = opts.graph_points, opts.init
     if graph_points is not None:
-        graph_points = check_points(as_float_tensor(graph_points, "graph_points"),
+        graph_points = validate_points(as_float_tensor(graph_points, "graph_points"),
                                     "graph_points", dim=d).to(work)
     if init is not None:
-        init = check_curve(init, d, "init").to(work)
+        init = validate_curve(init, d, "init").to(work)
     opts = replace(opts, tol=tol, graph_points=graph_points, init=init)
     curves = initial_curves(metric, Z0, Z1, opts, use_graph=not several)
-    check_path_positive_definite(metric, curves, "the initial path")
+    validate_path_positive_definite(metric, curves, "the initial path")
     B = Z0.shape[0]
     kinds = ["init" if init is not None else
              "graph" if graph_points is not None else "line"] * B
@@ -164,7 +164,7 @@ def _solve(metric: Metric, Z0: Tensor, Z1: Tensor,
     L, E, res = [], [], []
     for o in outs:
         g = o.curve[None]
-        check_path_positive_definite(
+        validate_path_positive_definite(
             metric, g, "the computed path (the solver ran into a region where "
             "the metric degenerates, e.g. far from the data where a saturating "
             "decoder is flat)")
@@ -322,7 +322,7 @@ def geodesic(
     >>> round(r.length, 10), r.converged
     (1.7320508076, True)
     """
-    check_metric(metric)
+    validate_metric(metric)
     opts = SolveOptions(
         method=method, n_points=n_points, init=init, graph_points=graph_points,
         n_neighbors=n_neighbors, tol=tol, max_iter=max_iter,
@@ -331,7 +331,7 @@ def geodesic(
     Z0 = _as_endpoints(z0, "z0", metric.dim, batched=False)
     Z1 = _as_endpoints(z1, "z1", metric.dim, batched=False).to(Z0.dtype)
     if init is not None:
-        init = check_curve(init, metric.dim, "init")
+        init = validate_curve(init, metric.dim, "init")
         if init.shape[0] != 1:
             raise ValueError(f"init must be one curve (m, d), got {tuple(init.shape)}.")
     return _solve(metric, Z0, Z1, replace(opts, init=init))[0]
@@ -400,7 +400,7 @@ def geodesics(
     >>> [round(r.length, 10) for r in rs]
     [1.0, 1.0]
     """
-    check_metric(metric)
+    validate_metric(metric)
     allowed = {f.name for f in fields(SolveOptions)}
     unknown = set(options) - allowed
     if unknown:

@@ -16,7 +16,7 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from torch import Tensor
 
-from .._validation import check_finite, check_points, check_positive_int
+from ..validation import validate_finite, validate_points, validate_positive_int
 from .curves import curve_length, segment_squared_speeds
 from .metrics import Metric
 
@@ -40,12 +40,12 @@ def _edge_lengths(metric: Metric | None, a: Tensor, b: Tensor, steps: int = 4) -
     if not metric.psd_by_construction:
         return curve_length(metric, curves)
     metric.metric_tensor(a[:1])       # validates the maps and the values once
-    sq = check_finite(segment_squared_speeds(metric, curves),
+    sq = validate_finite(segment_squared_speeds(metric, curves),
                       "the squared Riemannian lengths of the graph edges")
     return sq.clamp_min(0.0).sqrt().sum(1)
 
 
-def check_optional_metric(metric: object) -> None:
+def validate_optional_metric(metric: object) -> None:
     """Raise ``TypeError`` unless ``metric`` is a :class:`Metric` or None."""
     if metric is not None and not isinstance(metric, Metric):
         raise TypeError(f"metric must be a gmtheory Metric or None, got "
@@ -118,19 +118,19 @@ def graph_shortest_paths(
     -----
     Used in :ref:`geo-edrd`.
     """
-    check_optional_metric(metric)
-    P = check_points(points, "points")
+    validate_optional_metric(metric)
+    P = validate_points(points, "points")
     d = P.shape[1]
     if metric is not None and metric.dim != d:
         raise ValueError(f"points have dimension {d} but the metric expects "
                          f"{metric.dim}.")
-    Z0 = check_points(Z0, "z0", dim=d).to(P.dtype)
-    Z1 = check_points(Z1, "z1", dim=d).to(P.dtype)
+    Z0 = validate_points(Z0, "z0", dim=d).to(P.dtype)
+    Z1 = validate_points(Z1, "z1", dim=d).to(P.dtype)
     if Z0.shape != Z1.shape:
         raise ValueError(f"z0 and z1 must have the same shape, got "
                          f"{tuple(Z0.shape)} and {tuple(Z1.shape)}.")
-    n_neighbors = check_positive_int(n_neighbors, "n_neighbors")
-    edge_steps = check_positive_int(edge_steps, "edge_steps")
+    n_neighbors = validate_positive_int(n_neighbors, "n_neighbors")
+    edge_steps = validate_positive_int(edge_steps, "edge_steps")
     B = Z0.shape[0]
     V = torch.cat([P, Z0, Z1])
     k = min(n_neighbors, V.shape[0] - 1)
@@ -266,8 +266,8 @@ def latent_grid(points: Tensor, per_dim: int, margin: float = 0.5) -> Tensor:
             [ 2.,  0.],
             [ 2.,  1.]])
     """
-    P = check_points(points, "points")
-    per_dim = check_positive_int(per_dim, "per_dim", minimum=2)
+    P = validate_points(points, "points")
+    per_dim = validate_positive_int(per_dim, "per_dim", minimum=2)
     if not margin >= 0:
         raise ValueError(f"margin must be non-negative, got {margin}.")
     lo, hi = P.min(0).values, P.max(0).values

@@ -16,22 +16,22 @@ import torch
 from torch import Tensor
 from torch.func import jacfwd, vmap
 
-from .._validation import check_points, check_positive
+from ..validation import validate_points, validate_positive
 
-__all__ = ["Generator", "check_generator", "check_output", "finite_difference_jacobian",
+__all__ = ["Generator", "validate_generator", "validate_output", "finite_difference_jacobian",
            "jacobian"]
 
 Generator = Callable[[Tensor], Tensor]
 
 
-def check_callable(f: object, name: str,
+def validate_callable(f: object, name: str,
                     what: str = "an nn.Module or a function") -> None:
     """Raise ``TypeError`` unless ``f`` is callable; ``what`` says what it should be."""
     if not callable(f):
         raise TypeError(f"{name} must be callable ({what}), got {type(f).__name__}.")
 
 
-def check_module_dtype(f: object, z: Tensor, name: str) -> None:
+def validate_module_dtype(f: object, z: Tensor, name: str) -> None:
     """Raise ``TypeError`` if ``f`` is a module whose parameters have
     another floating dtype than the points ``z``."""
     if not isinstance(f, torch.nn.Module):
@@ -66,7 +66,7 @@ def call_checked(f: Generator, x: Tensor, name: str) -> Any:
         ) from err
 
 
-def check_output(out: Any, x: Tensor, name: str) -> Tensor:
+def validate_output(out: Any, x: Tensor, name: str) -> Tensor:
     """Check that ``out = f(x)`` is a finite ``(n, D)`` tensor for ``x`` (n, d).
 
     Raises
@@ -98,7 +98,7 @@ def check_output(out: Any, x: Tensor, name: str) -> Tensor:
     return out
 
 
-def check_generator(f: Generator, z: Tensor, name: str = "f") -> int:
+def validate_generator(f: Generator, z: Tensor, name: str = "f") -> int:
     """Call ``f`` on ``z`` and check it returns a finite ``(n, D)`` tensor.
 
     Returns
@@ -114,11 +114,11 @@ def check_generator(f: Generator, z: Tensor, name: str = "f") -> int:
     ValueError
         If the output has the wrong shape or non-finite entries.
     """
-    check_callable(f, name)
-    check_module_dtype(f, z, name)
+    validate_callable(f, name)
+    validate_module_dtype(f, z, name)
     with torch.no_grad():
         out = call_checked(f, z[:1], name)
-    return int(check_output(out, z[:1], name).shape[1])
+    return int(validate_output(out, z[:1], name).shape[1])
 
 
 def jacobian(f: Generator, z: Tensor) -> Tensor:
@@ -162,8 +162,8 @@ def jacobian(f: Generator, z: Tensor) -> Tensor:
              [0., 1.],
              [3., 2.]]])
     """
-    z = check_points(z, "z")
-    check_generator(f, z)
+    z = validate_points(z, "z")
+    validate_generator(f, z)
     return vmap_jacobian(f, z)
 
 
@@ -254,11 +254,11 @@ def finite_difference_jacobian(f: Generator, z: Tensor,
     >>> torch.allclose(J, torch.tensor([[[3.0, 2.0], [0.0, 6.0]]], dtype=torch.float64))
     True
     """
-    z = check_points(z, "z")
+    z = validate_points(z, "z")
     if eps is None:
         eps = float(torch.finfo(z.dtype).eps) ** (1.0 / 3.0)
-    eps = check_positive(eps, "eps")
-    check_generator(f, z)
+    eps = validate_positive(eps, "eps")
+    validate_generator(f, z)
     n, d = z.shape
     h = eps * z.detach().abs().clamp_min(1.0)                 # (n, d)
     steps = torch.diag_embed(h)                               # (n, d, d)
@@ -266,7 +266,7 @@ def finite_difference_jacobian(f: Generator, z: Tensor,
     minus = (z[:, None, :] - steps).reshape(n * d, d)
     taken = (plus - minus).reshape(n, d, d).diagonal(dim1=1, dim2=2)
     with torch.no_grad():
-        f_plus = check_output(call_checked(f, plus, "f"), plus, "f")
-        f_minus = check_output(call_checked(f, minus, "f"), minus, "f")
+        f_plus = validate_output(call_checked(f, plus, "f"), plus, "f")
+        f_minus = validate_output(call_checked(f, minus, "f"), minus, "f")
     diff = (f_plus - f_minus).reshape(n, d, -1)
     return (diff / taken[:, :, None]).transpose(1, 2)

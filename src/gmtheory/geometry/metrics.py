@@ -18,19 +18,19 @@ import torch
 from torch import Tensor
 from torch.func import jacfwd, jvp, vmap
 
-from .._validation import (
+from ..validation import (
     as_float_tensor,
-    check_finite,
-    check_points,
-    check_positive_int,
-    check_same_dtype,
+    validate_finite,
+    validate_points,
+    validate_positive_int,
+    validate_same_dtype,
 )
 from .connection import christoffel_from_derivative, geodesic_acceleration
 from .jacobian import (
     Generator,
-    check_callable,
-    check_generator,
     single_point,
+    validate_callable,
+    validate_generator,
     vmap_jacobian,
 )
 
@@ -40,15 +40,15 @@ __all__ = [
     "ConstantMetric",
     "FunctionMetric",
     "pullback_taylor_error",
-    "check_metric",
-    "check_positive_definite",
+    "validate_metric",
+    "validate_positive_definite",
 ]
 
 #: relative eigenvalue threshold below which a metric tensor counts as singular
 SINGULAR_RTOL = 1e-10
 
 
-def check_metric(metric: object, name: str = "metric") -> Metric:
+def validate_metric(metric: object, name: str = "metric") -> Metric:
     """Raise ``TypeError`` unless ``metric`` is a :class:`gmtheory.Metric`."""
     if not isinstance(metric, Metric):
         raise TypeError(
@@ -58,7 +58,7 @@ def check_metric(metric: object, name: str = "metric") -> Metric:
     return metric
 
 
-def check_positive_definite(M: Tensor, z: Tensor, what: str = "the path") -> None:
+def validate_positive_definite(M: Tensor, z: Tensor, what: str = "the path") -> None:
     """Raise ``ValueError`` if any metric tensor in the batch ``M`` is singular.
 
     A tensor counts as singular when its smallest eigenvalue is below
@@ -117,7 +117,7 @@ class Metric(ABC):
     _maps_validated = False
 
     def __init__(self, dim: int):
-        self.dim = check_positive_int(dim, "dim")
+        self.dim = validate_positive_int(dim, "dim")
 
     # -- unchecked evaluation: the extension point ---------------------------
 
@@ -195,7 +195,7 @@ class Metric(ABC):
 
     def _points(self, z: Tensor, name: str = "z") -> Tensor:
         """Validate points ``(n, d)`` before they reach :meth:`evaluate`."""
-        z = check_points(z, name, dim=self.dim)
+        z = validate_points(z, name, dim=self.dim)
         if not self._maps_validated:
             self.validate_maps(z.detach())
             self._maps_validated = True
@@ -282,8 +282,8 @@ class Metric(ABC):
     def inner(self, z: Tensor, u: Tensor, v: Tensor) -> Tensor:
         r"""Inner products :math:`u_i^\top M(z_i) v_i`, shape ``(n,)``."""
         z = self._points(z)
-        u = check_same_dtype(check_points(u, "u", dim=self.dim), z, "u", "z")
-        v = check_same_dtype(check_points(v, "v", dim=self.dim), z, "v", "z")
+        u = validate_same_dtype(validate_points(u, "u", dim=self.dim), z, "u", "z")
+        v = validate_same_dtype(validate_points(v, "v", dim=self.dim), z, "v", "z")
         if not (z.shape[0] == u.shape[0] == v.shape[0]):
             raise ValueError(
                 "z, u and v must have the same number of rows, got "
@@ -325,7 +325,7 @@ class Metric(ABC):
                 "the metric could not be differentiated with torch.func: "
                 f"{err}. Write it with differentiable torch operations."
             ) from err
-        return check_finite(dM, "the derivative of the metric")
+        return validate_finite(dM, "the derivative of the metric")
 
     def christoffel(self, z: Tensor) -> Tensor:
         r"""Christoffel symbols :math:`\Gamma^k_{ij}(z_n)`, ``[n, k, i, j]``.
@@ -333,7 +333,7 @@ class Metric(ABC):
         Raises ``ValueError`` for bad points or where the metric is singular.
         """
         z = self._points(z)
-        check_positive_definite(self._checked_metric(z), z, "the points z")
+        validate_positive_definite(self._checked_metric(z), z, "the points z")
         return self.evaluate_christoffel(z)
 
     def geodesic_rhs(self, z: Tensor, v: Tensor, form: str = "kronecker") -> Tensor:
@@ -347,13 +347,13 @@ class Metric(ABC):
                 f"form must be 'kronecker' or 'christoffel', got {form!r}."
             )
         z = self._points(z)
-        v = check_points(v, "v", dim=self.dim)
+        v = validate_points(v, "v", dim=self.dim)
         if z.shape != v.shape:
             raise ValueError(
                 f"z and v must have the same shape (n, {self.dim}), got "
                 f"{tuple(z.shape)} and {tuple(v.shape)}."
             )
-        check_positive_definite(self._checked_metric(z), z, "the points z")
+        validate_positive_definite(self._checked_metric(z), z, "the points z")
         return self.evaluate_geodesic_rhs(z, v.to(z.dtype), form)
 
 
@@ -391,7 +391,7 @@ class PullbackMetric(Metric):
 
     def __init__(self, generator: Generator, dim: int):
         super().__init__(dim)
-        check_callable(generator, "generator")
+        validate_callable(generator, "generator")
         self.generator = generator
 
     def jacobian(self, z: Tensor) -> Tensor:
@@ -401,10 +401,10 @@ class PullbackMetric(Metric):
         """
         z = self._points(z)
         J = vmap_jacobian(self.generator, z, "generator")
-        return check_finite(J, "the Jacobian of the generator")
+        return validate_finite(J, "the Jacobian of the generator")
 
     def validate_maps(self, z: Tensor) -> None:
-        check_generator(self.generator, z, "generator")
+        validate_generator(self.generator, z, "generator")
 
     def evaluate(self, z: Tensor) -> Tensor:
         J = vmap_jacobian(self.generator, z, "generator")
@@ -443,7 +443,7 @@ class ConstantMetric(Metric):
     """
 
     def __init__(self, matrix: Tensor):
-        A = check_finite(as_float_tensor(matrix, "matrix"), "matrix")
+        A = validate_finite(as_float_tensor(matrix, "matrix"), "matrix")
         if A.ndim != 2 or A.shape[0] != A.shape[1]:
             raise ValueError(f"matrix must be square (d, d), got {tuple(A.shape)}.")
         if not torch.allclose(A, A.T, atol=1e-12, rtol=1e-10):
@@ -558,11 +558,11 @@ def pullback_taylor_error(
         raise ValueError(
             f"z must be one point of shape (d,), got shape {tuple(zt.shape)}."
         )
-    z = check_points(zt[None], "z")[0]
-    h = check_finite(as_float_tensor(steps, "steps", z.dtype), "steps").reshape(-1)
+    z = validate_points(zt[None], "z")[0]
+    h = validate_finite(as_float_tensor(steps, "steps", z.dtype), "steps").reshape(-1)
     if h.numel() == 0 or bool((h <= 0).any()):
         raise ValueError(f"steps must be positive, got {h.tolist()}.")
-    check_positive_int(n_directions, "n_directions")
+    validate_positive_int(n_directions, "n_directions")
     d = z.shape[0]
     gen = torch.Generator().manual_seed(int(seed))
     u1 = torch.randn(int(n_directions), d, generator=gen, dtype=z.dtype)

@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 import torch
 from torch import Tensor
 
-from .._validation import check_points
+from ..validation import validate_points
 from .metrics import FunctionMetric, PullbackMetric
 
 __all__ = ["Surface", "Paraboloid", "SphereChart", "FoldedLine", "great_circle_distance"]
@@ -169,8 +169,8 @@ def great_circle_distance(z0: Tensor, z1: Tensor) -> Tensor:
     >>> abs(float(great_circle_distance(z0, z1)) - math.pi / 2) < 1e-6
     True
     """
-    z0 = check_points(z0, "z0", dim=2)
-    z1 = check_points(z1, "z1", dim=2)
+    z0 = validate_points(z0, "z0", dim=2)
+    z1 = validate_points(z1, "z1", dim=2)
     if z0.shape != z1.shape:
         raise ValueError(f"z0 and z1 must have the same shape, got "
                          f"{tuple(z0.shape)} and {tuple(z1.shape)}.")

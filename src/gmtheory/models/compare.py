@@ -24,7 +24,7 @@ from ..geometry.metrics import PullbackMetric
 from ..ot.cost import cost_matrix
 from ..ot.exact import assignment_ot
 from ..ot.mmd import mmd2
-from ..validation import check_points, check_positive_int
+from ..validation import validate_points, validate_positive_int
 from .vae import TrainedVAE
 from .wae import TrainedWAE
 
@@ -150,8 +150,8 @@ def digits_measures(vae: TrainedVAE, wae: TrainedWAE, seed: int = 0,
     if wae.config.base.latent_dim != d:
         raise ValueError(f"latent dimensions differ: VAE {d}, WAE "
                          f"{wae.config.base.latent_dim}.")
-    seed = check_positive_int(seed, "seed", minimum=0)
-    n_prior_draws = check_positive_int(n_prior_draws, "n_prior_draws")
+    seed = validate_positive_int(seed, "seed", minimum=0)
+    n_prior_draws = validate_positive_int(n_prior_draws, "n_prior_draws")
     return _measure_pair(vae, wae, torch.Generator().manual_seed(seed),
                          n_prior_draws)
 
@@ -241,6 +241,6 @@ def code_log_magnification(decoder: Callable[[Tensor], Tensor],
     >>> code_log_magnification(f, torch.zeros(1, 2))  # det M = 81
     tensor([0.9542])
     """
-    codes = check_points(codes, "codes")
+    codes = validate_points(codes, "codes")
     metric = PullbackMetric(decoder, dim=codes.shape[1])
     return metric.magnification(codes).log10()

@@ -33,7 +33,7 @@ from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from ..ot.cost import cost_matrix
-from ..validation import check_points, check_positive, check_positive_int
+from ..validation import validate_points, validate_positive, validate_positive_int
 from .mlp import mlp
 
 __all__ = ["CRITIC_METHODS", "Critic", "critic_value", "empirical_lipschitz",
@@ -87,11 +87,11 @@ class Critic(nn.Module):
         super().__init__()
         if method not in CRITIC_METHODS:
             raise ValueError(f"method must be one of {CRITIC_METHODS}, got {method!r}.")
-        dim = check_positive_int(dim, "dim")
-        hidden = check_positive_int(hidden, "hidden")
-        depth = check_positive_int(depth, "depth")
+        dim = validate_positive_int(dim, "dim")
+        hidden = validate_positive_int(hidden, "hidden")
+        depth = validate_positive_int(depth, "depth")
         self.method = method
-        self.clip = check_positive(clip, "clip")
+        self.clip = validate_positive(clip, "clip")
         self.dim = dim
         self.net = mlp([dim] + [hidden] * depth + [1], activation, seed=seed)
         if method == "sn":
@@ -148,8 +148,8 @@ def critic_value(critic: Callable[[Tensor], Tensor], x: Any, y: Any) -> Tensor:
     >>> float(critic_value(h, torch.ones(3, 2), torch.zeros(2, 2)))
     1.0
     """
-    X = check_points(x, "x")
-    Y = check_points(y, "y", dim=X.shape[1])
+    X = validate_points(x, "x")
+    Y = validate_points(y, "y", dim=X.shape[1])
     return critic(X).mean() - critic(Y).mean()
 
 
@@ -202,8 +202,8 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], x: Any, y: Any,
     >>> float(gradient_penalty(h, torch.zeros(4, 2), torch.ones(4, 2)))
     16.0
     """
-    X = check_points(x, "x")
-    Y = check_points(y, "y", dim=X.shape[1])
+    X = validate_points(x, "x")
+    Y = validate_points(y, "y", dim=X.shape[1])
     if X.shape != Y.shape:
         raise ValueError(
             f"x and y must be paired samples of the same shape, got "
@@ -261,7 +261,7 @@ def empirical_lipschitz(values: Any, points: Any) -> float:
     >>> empirical_lipschitz(pts @ torch.tensor([3.0, 4.0]), pts)
     5.0
     """
-    P = check_points(points, "points").detach().to(torch.float64)
+    P = validate_points(points, "points").detach().to(torch.float64)
     h = torch.as_tensor(values).detach().to(torch.float64)
     if h.shape != (P.shape[0],):
         raise ValueError(

@@ -33,8 +33,8 @@ import torch
 from scipy.cluster.vq import kmeans2
 from torch import Tensor, nn
 
-from .._validation import check_points, check_positive, check_positive_int
 from ..geometry.jacobian import Generator
+from ..validation import validate_points, validate_positive, validate_positive_int
 from .training import adam_ascent
 
 __all__ = ["RBFPrecision", "rbf_centres", "fit_rbf_precision", "RBFFit",
@@ -76,12 +76,12 @@ def rbf_centres(codes: Tensor, n_centres: int, *, bandwidth_scale: float = 1.0,
     >>> sorted(c[:, 0].tolist()), lam.tolist()
     ([0.0, 10.0], [0.5, 0.5])
     """
-    codes = check_points(codes, "codes")
+    codes = validate_points(codes, "codes")
     n = codes.shape[0]
     if int(n_centres) != n_centres or not 1 <= n_centres <= n:
         raise ValueError(f"n_centres must be an integer in [1, {n}] (the number "
                          f"of codes), got {n_centres!r}.")
-    a = check_positive(bandwidth_scale, "bandwidth_scale")
+    a = validate_positive(bandwidth_scale, "bandwidth_scale")
     X = codes.detach().cpu().numpy().astype(np.float64)
     n_distinct = len(np.unique(X, axis=0))
     if n_distinct < n_centres:
@@ -137,15 +137,15 @@ class RBFPrecision(nn.Module):
     def __init__(self, centres: Tensor, bandwidths: Tensor, data_dim: int,
                  zeta: float):
         super().__init__()
-        centres = check_points(centres, "centres")
+        centres = validate_points(centres, "centres")
         bandwidths = torch.as_tensor(bandwidths, dtype=centres.dtype)
         if bandwidths.shape != (centres.shape[0],):
             raise ValueError(f"bandwidths must have shape ({centres.shape[0]},) "
                              f"to match centres, got {tuple(bandwidths.shape)}.")
         if not bool((bandwidths > 0).all()) or not bool(torch.isfinite(bandwidths).all()):
             raise ValueError("bandwidths must be finite and > 0.")
-        check_positive_int(data_dim, "data_dim")
-        self.zeta = check_positive(zeta, "zeta")
+        validate_positive_int(data_dim, "data_dim")
+        self.zeta = validate_positive(zeta, "zeta")
         self.register_buffer("centres", centres.clone())
         self.register_buffer("bandwidths", bandwidths.clone())
         # W = exp(U) >= 0; Adam then moves W on a log scale, which matters
@@ -265,13 +265,13 @@ def fit_rbf_precision(
     >>> bool(fit.network.std(z).median() < 0.2)   # near the data: small
     True
     """
-    codes = check_points(codes, "codes")
-    data = check_points(data, "data")
+    codes = validate_points(codes, "codes")
+    data = validate_points(data, "data")
     if codes.shape[0] != data.shape[0]:
         raise ValueError(f"codes and data must have the same number of rows, "
                          f"got {codes.shape[0]} and {data.shape[0]}.")
-    check_positive_int(steps, "steps")
-    check_positive(lr, "lr")
+    validate_positive_int(steps, "steps")
+    validate_positive(lr, "lr")
     centres, lam = rbf_centres(codes, n_centres, bandwidth_scale=bandwidth_scale,
                                seed=seed)
     net = RBFPrecision(centres, lam, data.shape[1], zeta)

@@ -32,7 +32,7 @@ from torch import Tensor, nn
 from ..ot.cost import cost_matrix
 from ..ot.ctransform import cbar_transform
 from ..ot.semidiscrete import semidiscrete_ot
-from ..validation import check_points, check_positive, check_positive_int
+from ..validation import validate_points, validate_positive, validate_positive_int
 from .cache import load_module, module_tensors, reproducible
 from .training import AdamAscent
 from .wgan import TRAINING_VERSION, cached_training, mlp_generator, snapshot_loop
@@ -79,9 +79,9 @@ class SemiDiscreteGANConfig:
     def __post_init__(self) -> None:
         for name in ("latent_dim", "hidden", "gen_steps", "batch_size",
                      "dual_iter", "dual_batch", "snapshot_every", "n_eval"):
-            check_positive_int(getattr(self, name), name)
-        check_positive(self.lr, "lr")
-        check_positive(self.dual_step, "dual_step")
+            validate_positive_int(getattr(self, name), name)
+        validate_positive(self.lr, "lr")
+        validate_positive(self.dual_step, "dual_step")
 
     def as_dict(self) -> dict:
         return asdict(self) | {"training_version": TRAINING_VERSION}
@@ -172,7 +172,7 @@ def train_semidiscrete_gan(data: Any, config: SemiDiscreteGANConfig | None = Non
     if not isinstance(config, SemiDiscreteGANConfig):
         raise TypeError(
             f"config must be a SemiDiscreteGANConfig, got {type(config).__name__}.")
-    Y = check_points(data, "data", dtype=torch.float64).detach()
+    Y = validate_points(data, "data", dtype=torch.float64).detach()
     n, d = Y.shape
     cfg = config
 

@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-from .._validation import check_positive, check_positive_int
+from ..validation import validate_positive, validate_positive_int
 
 __all__ = ["eight_gaussians"]
 
@@ -53,9 +53,9 @@ def eight_gaussians(n: int, seed: int = 0, radius: float = 2.0,
     >>> eight_gaussians(16).shape
     torch.Size([16, 2])
     """
-    n = check_positive_int(n, "n", allow_bool=False)
-    radius = check_positive(radius, "radius")
-    std = check_positive(std, "std")
+    n = validate_positive_int(n, "n", allow_bool=False)
+    radius = validate_positive(radius, "radius")
+    std = validate_positive(std, "std")
     gen = torch.Generator().manual_seed(seed)
     k = torch.arange(n) % 8
     angle = k.to(torch.float64) * (math.pi / 4)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 import torch
 from torch import Tensor
 
-from .._validation import check_positive_int
+from ..validation import validate_positive_int
 
 __all__ = ["AdamAscent", "adam_ascent"]
 
@@ -72,7 +72,7 @@ def adam_ascent(
     its own reparameterisation noise), and takes one Adam step on
     :math:`-J`.  Returns the history of :math:`J`, shape ``(steps,)``.
     """
-    steps = check_positive_int(steps, "steps")
+    steps = validate_positive_int(steps, "steps")
     ascent = AdamAscent(parameters, lr)
     history = torch.empty(steps, dtype=dtype)
     for step in range(steps):

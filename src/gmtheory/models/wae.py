@@ -33,7 +33,7 @@ from torch import Tensor, nn
 
 from ..data import Digits, load_digits_data
 from ..ot.mmd import KERNELS, mmd2
-from ..validation import check_points, check_positive, check_positive_int
+from ..validation import validate_points, validate_positive, validate_positive_int
 from .cache import load_module, load_or_train, module_tensors, reproducible
 from .mlp import mlp
 from .training import adam_ascent
@@ -84,12 +84,12 @@ class WAEConfig:
             raise TypeError(
                 f"base must be a VAEConfig, got {type(self.base).__name__}."
             )
-        check_positive(self.lam, "lam")
+        validate_positive(self.lam, "lam")
         if self.kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {KERNELS}, got {self.kernel!r}.")
         if self.kernel_scale is not None:
-            check_positive(self.kernel_scale, "kernel_scale")
-        check_positive_int(self.batch, "batch", minimum=2)
+            validate_positive(self.kernel_scale, "kernel_scale")
+        validate_positive_int(self.batch, "batch", minimum=2)
 
     @property
     def scale(self) -> float:
@@ -164,12 +164,12 @@ class TrainedWAE:
 
     def decode(self, z: Any) -> Tensor:
         """Decoder, ``(n, d) -> (n, 64)``, float64 whatever the input dtype."""
-        z = check_points(z, "z", dim=self.config.base.latent_dim, dtype=torch.float64)
+        z = validate_points(z, "z", dim=self.config.base.latent_dim, dtype=torch.float64)
         return self.model.decode(z)
 
     def encode(self, x: Any) -> Tensor:
         """Codes of images, ``(n, 64) -> (n, d)``, float64."""
-        x = check_points(x, "x", dim=self.model.data_dim, dtype=torch.float64)
+        x = validate_points(x, "x", dim=self.model.data_dim, dtype=torch.float64)
         return self.model.encode(x)
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ..validation import check_points, check_positive, check_positive_int
+from ..validation import validate_points, validate_positive, validate_positive_int
 from .cache import load_module, load_or_train, module_tensors, reproducible
 from .critics import CRITIC_METHODS, Critic, critic_value, gradient_penalty
 from .mlp import mlp
@@ -107,9 +107,9 @@ class CriticConfig:
         if self.method not in CRITIC_METHODS:
             raise ValueError(
                 f"method must be one of {CRITIC_METHODS}, got {self.method!r}.")
-        check_positive_int(self.steps, "steps")
-        check_positive(self.lr, "lr")
-        check_positive(self.penalty, "penalty", strict=False)
+        validate_positive_int(self.steps, "steps")
+        validate_positive(self.lr, "lr")
+        validate_positive(self.penalty, "penalty", strict=False)
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -234,8 +234,8 @@ def train_critic(x: Any, y: Any, config: CriticConfig | None = None,
     config = CriticConfig() if config is None else config
     if not isinstance(config, CriticConfig):
         raise TypeError(f"config must be a CriticConfig, got {type(config).__name__}.")
-    X = check_points(x, "x", dtype=torch.float64).detach()
-    Y = check_points(y, "y", dim=X.shape[1], dtype=torch.float64).detach()
+    X = validate_points(x, "x", dtype=torch.float64).detach()
+    Y = validate_points(y, "y", dim=X.shape[1], dtype=torch.float64).detach()
     if X.shape != Y.shape:
         raise ValueError(f"x and y must have the same shape, got {tuple(X.shape)} "
                          f"and {tuple(Y.shape)}.")
@@ -301,8 +301,8 @@ class WGANConfig:
             raise TypeError("critic must be a CriticConfig.")
         for name in ("latent_dim", "hidden", "gen_steps", "n_critic",
                      "snapshot_every", "n_eval"):
-            check_positive_int(getattr(self, name), name)
-        check_positive(self.lr, "lr")
+            validate_positive_int(getattr(self, name), name)
+        validate_positive(self.lr, "lr")
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -391,7 +391,7 @@ def train_wgan(data: Any, config: WGANConfig | None = None,
     config = WGANConfig() if config is None else config
     if not isinstance(config, WGANConfig):
         raise TypeError(f"config must be a WGANConfig, got {type(config).__name__}.")
-    Y = check_points(data, "data", dtype=torch.float64).detach()
+    Y = validate_points(data, "data", dtype=torch.float64).detach()
     n, d = Y.shape
     c = config.critic
 

@@ -47,7 +47,7 @@ from .ctransform import c_transform, cbar_transform, dual_value, dual_violation
 from .divergences import js, kl, tv
 from .exact import AssignmentOTResult, ExactOTResult, assignment_ot, exact_ot
 from .gradients import dual_gradient, envelope_gradient, primal_gradient
-from .inputs import WEIGHT_TOL, check_cost, check_weights, weight_tolerance
+from .inputs import WEIGHT_TOL, validate_cost, validate_weights, weight_tolerance
 from .mmd import KERNELS, gaussian_mmd2, kernel_matrix, mmd2
 from .relaxed import (
     RelaxedPrimalResult,

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .inputs import check_cost, check_weights
+from .inputs import validate_cost, validate_weights
 
 __all__ = ["checked_problem", "is_torch", "to_output", "to_tensor", "uniform"]
 
@@ -57,7 +57,7 @@ def checked_problem(a: Any, b: Any, C: Any) -> tuple[Tensor, Tensor, Tensor]:
     The validation runs on detached copies; the returned tensors are the
     caller's own (so gradients flow) whenever the caller passed tensors.
     """
-    Cn = check_cost(C, None, "C")
+    Cn = validate_cost(C, None, "C")
     n, m = Cn.shape
     return _mass_one(a, "a", n), _mass_one(b, "b", m), to_tensor(C)
 
@@ -66,10 +66,10 @@ def _mass_one(w: Any, name: str, n: int) -> Tensor:
     """Validated weights as float64, divided by their sum if it is not 1.
 
     Weights within rounding of mass 1 but computed in float32 (or off by up to
-    the tolerance of :func:`check_weights`) would make the two marginals of
+    the tolerance of :func:`validate_weights`) would make the two marginals of
     a transport problem disagree in mass, and no plan could match both.
     """
-    check_weights(w, name, n)
+    validate_weights(w, name, n)
     t = to_tensor(w)
     if abs(float(t.detach().sum()) - 1.0) > n * np.finfo(np.float64).eps:
         return t / t.sum()

@@ -25,7 +25,7 @@ from scipy.optimize import linprog
 
 from .backend import is_torch, to_output
 from .cost import cost_matrix
-from .inputs import check_weights, to_numpy
+from .inputs import to_numpy, validate_weights
 
 __all__ = ["BestCriticResult", "best_critic"]
 
@@ -122,8 +122,8 @@ def best_critic(a: Any, b: Any, x: Any = None, *, lipschitz: float | None = None
     0.1
     """
     as_torch = is_torch(a, b, x)
-    aw = check_weights(a, "a")
-    bw = check_weights(b, "b", aw.shape[0])
+    aw = validate_weights(a, "a")
+    bw = validate_weights(b, "b", aw.shape[0])
     n = aw.shape[0]
     if lipschitz is None and bounds is None:
         raise ValueError(

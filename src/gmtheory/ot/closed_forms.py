@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .inputs import check_cloud, check_exponent, check_weights, to_numpy
+from .inputs import to_numpy, validate_cloud, validate_exponent, validate_weights
 
 __all__ = ["wasserstein_1d", "wasserstein_1d_cdf", "gaussian_w2"]
 
@@ -28,9 +28,9 @@ def _points_and_weights(x: Any, w: Any, name: str, wname: str
             f"{name} must be a 1-D array of points on the line, got shape "
             f"{pts.shape}."
         )
-    pts = check_cloud(pts, name)[:, 0]  # non-empty, finite
+    pts = validate_cloud(pts, name)[:, 0]  # non-empty, finite
     n = pts.shape[0]
-    wts = np.full(n, 1.0 / n) if w is None else check_weights(w, wname, n=n)
+    wts = np.full(n, 1.0 / n) if w is None else validate_weights(w, wname, n=n)
     order = np.argsort(pts, kind="stable")
     return pts[order], wts[order]
 
@@ -98,7 +98,7 @@ def wasserstein_1d(x: Any, y: Any, a: Any = None, b: Any = None,
     >>> round(wasserstein_1d([0.0], [1.0, 3.0], p=2) ** 2, 12)  # (1 + 9) / 2
     5.0
     """
-    p = check_exponent(p, minimum=1.0, inclusive=True)
+    p = validate_exponent(p, minimum=1.0, inclusive=True)
     xs, a_s = _points_and_weights(x, a, "x", "a")
     ys, b_s = _points_and_weights(y, b, "y", "b")
     ca = np.cumsum(a_s)

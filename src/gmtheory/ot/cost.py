@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from .backend import is_torch
-from .inputs import check_cloud, check_exponent
+from .inputs import validate_cloud, validate_exponent
 
 __all__ = ["cost_matrix"]
 
@@ -101,13 +101,13 @@ def cost_matrix(x: Any, y: Any, p: float = 2.0, *, check: bool = True) -> np.nda
     tensor([[5.]])
     """
     if check:
-        X, Y = check_cloud(x, "x"), check_cloud(y, "y")  # validated copies
+        X, Y = validate_cloud(x, "x"), validate_cloud(y, "y")  # validated copies
         if X.shape[1] != Y.shape[1]:
             raise ValueError(
                 f"x and y must be point clouds (n, k) and (m, k) with the same k, "
                 f"got {X.shape} and {Y.shape}."
             )
-        p = check_exponent(p)
+        p = validate_exponent(p)
     xp: Any = np
     if is_torch(x, y):
         X, Y = _as_cloud_tensors(x, y)  # the caller's tensors: gradients flow

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .inputs import check_cost, check_potential, check_weights
+from .inputs import validate_cost, validate_potential, validate_weights
 
 __all__ = ["c_transform", "cbar_transform", "dual_value", "dual_violation"]
 
@@ -120,7 +120,7 @@ def c_transform(h: Any, C: Any, *, return_argmin: bool = False, check: bool = Tr
     array([0, 1])
     """
     if check:
-        check_potential(h, "h", check_cost(C, None, "C").shape[0])
+        validate_potential(h, "h", validate_cost(C, None, "C").shape[0])
     return _min_of_shifted(h, C, 0, return_argmin)
 
 
@@ -179,7 +179,7 @@ def cbar_transform(g: Any, C: Any, *, return_argmin: bool = False, check: bool =
     array([ 0. , -0.5])
     """
     if check:
-        check_potential(g, "g", check_cost(C, None, "C").shape[1])
+        validate_potential(g, "g", validate_cost(C, None, "C").shape[1])
     return _min_of_shifted(g, C, 1, return_argmin)
 
 
@@ -193,9 +193,9 @@ def dual_value(f: Any, g: Any, a: Any, b: Any) -> float:
     >>> dual_value([1.0, 0.0], [0.0, 2.0], [0.5, 0.5], [0.5, 0.5])
     1.5
     """
-    a, b = check_weights(a, "a"), check_weights(b, "b")
-    f = check_potential(f, "f", a.shape[0], "the weight vector a")
-    g = check_potential(g, "g", b.shape[0], "the weight vector b")
+    a, b = validate_weights(a, "a"), validate_weights(b, "b")
+    f = validate_potential(f, "f", a.shape[0], "the weight vector a")
+    g = validate_potential(g, "g", b.shape[0], "the weight vector b")
     return float(a @ f + b @ g)
 
 
@@ -208,7 +208,7 @@ def dual_violation(f: Any, g: Any, C: Any) -> float:
     >>> dual_violation([0.0, 0.0], [1.0, 0.0], np.zeros((2, 2)))
     1.0
     """
-    Cn = check_cost(C, None, "C")
-    f = check_potential(f, "f", Cn.shape[0])
-    g = check_potential(g, "g", Cn.shape[1])
+    Cn = validate_cost(C, None, "C")
+    f = validate_potential(f, "f", Cn.shape[0])
+    g = validate_potential(g, "g", Cn.shape[1])
     return float((f[:, None] + g[None, :] - Cn).max())

@@ -12,14 +12,14 @@ from typing import Any
 import numpy as np
 from scipy.special import rel_entr
 
-from .inputs import check_weights
+from .inputs import validate_weights
 
 __all__ = ["kl", "js", "tv"]
 
 
 def _pair(p: Any, q: Any) -> tuple[np.ndarray, np.ndarray]:
-    P = check_weights(p, "p")
-    Q = check_weights(q, "q")
+    P = validate_weights(p, "p")
+    Q = validate_weights(q, "q")
     if P.shape != Q.shape:
         raise ValueError(
             f"p and q must be histograms on the same grid, got lengths "

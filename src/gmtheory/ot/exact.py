@@ -27,9 +27,9 @@ import scipy.sparse as sp
 import torch
 from scipy.optimize import linear_sum_assignment, linprog
 
-from ..validation import check_positive_int
+from ..validation import validate_positive_int
 from .backend import is_torch, to_output
-from .inputs import check_cost, check_weights
+from .inputs import validate_cost, validate_weights
 
 __all__ = ["AssignmentOTResult", "ExactOTResult", "assignment_ot", "exact_ot"]
 
@@ -292,14 +292,14 @@ def exact_ot(a: Any, b: Any, C: Any, method: str = "network_simplex", *,
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}.")
     as_torch = is_torch(a, b, C)
-    M = np.ascontiguousarray(check_cost(C), dtype=np.float64)
+    M = np.ascontiguousarray(validate_cost(C), dtype=np.float64)
     n, m = M.shape
-    a = check_weights(a, "a", n=n)
-    b = check_weights(b, "b", n=m)
+    a = validate_weights(a, "a", n=n)
+    b = validate_weights(b, "b", n=m)
     # Exact renormalisation (off by <= tol) keeps the problem feasible.
     a, b = a / a.sum(), b / b.sum()
     if max_iter is not None:
-        check_positive_int(max_iter, "max_iter")
+        validate_positive_int(max_iter, "max_iter")
     if method == "network_simplex":
         out = _network_simplex(a, b, M, max_iter)
         used = method
@@ -361,7 +361,7 @@ def assignment_ot(x_cost: Any) -> AssignmentOTResult:
     >>> res.cost, res.permutation.tolist()
     (1.0, [1, 0])
     """
-    M = check_cost(x_cost, name="x_cost")
+    M = validate_cost(x_cost, name="x_cost")
     if M.shape[0] != M.shape[1]:
         raise ValueError(
             f"x_cost must be square (two uniform measures of the same size), got "

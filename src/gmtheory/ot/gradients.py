@@ -25,11 +25,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..validation import check_finite, check_points
+from ..validation import validate_finite, validate_points
 from .backend import to_tensor, uniform
 from .cost import cost_matrix
 from .ctransform import cbar_transform
-from .inputs import check_potential, check_weights
+from .inputs import validate_potential, validate_weights
 
 __all__ = ["primal_gradient", "dual_gradient", "envelope_gradient"]
 
@@ -47,7 +47,7 @@ def _generate(theta: Any, generator: Callable, z: Any) -> tuple[Tensor, Tensor]:
             "generator(theta, z) must return a (n, k) tensor of generated points, "
             f"got {getattr(x, 'shape', type(x).__name__)}."
         )
-    check_finite(x.detach(), "the output of generator(theta, z)")
+    validate_finite(x.detach(), "the output of generator(theta, z)")
     return th, x
 
 
@@ -107,14 +107,14 @@ def primal_gradient(theta: Tensor, generator: Callable[[Tensor, Tensor], Tensor]
     tensor([-2.])
     """
     th, x = _generate(theta, generator, z)
-    Y = check_points(to_tensor(y), "y", dim=x.shape[1])
+    Y = validate_points(to_tensor(y), "y", dim=x.shape[1])
     P = to_tensor(plan).detach()
     if P.shape != (x.shape[0], Y.shape[0]):
         raise ValueError(
             f"plan must have shape (n, m) = ({x.shape[0]}, {Y.shape[0]}), got "
             f"{tuple(P.shape)}."
         )
-    if bool((check_finite(P, "plan") < 0).any()):
+    if bool((validate_finite(P, "plan") < 0).any()):
         raise ValueError(
             f"plan must be non-negative (a coupling); its smallest entry is "
             f"{float(P.min()):.3g}."
@@ -182,9 +182,9 @@ def dual_gradient(theta: Tensor, generator: Callable[[Tensor, Tensor], Tensor],
     tensor([-2.])
     """
     th, x = _generate(theta, generator, z)
-    Y = check_points(to_tensor(y), "y", dim=x.shape[1])
-    gv = torch.as_tensor(check_potential(g, "g", Y.shape[0], "the data y"))
-    aw = uniform(x.shape[0]) if a is None else check_weights(a, "a", x.shape[0])
+    Y = validate_points(to_tensor(y), "y", dim=x.shape[1])
+    gv = torch.as_tensor(validate_potential(g, "g", Y.shape[0], "the data y"))
+    aw = uniform(x.shape[0]) if a is None else validate_weights(a, "a", x.shape[0])
     h = cbar_transform(gv, cost_matrix(x, Y.to(x.dtype), p))
     (grad,) = torch.autograd.grad((to_tensor(aw) * h).sum(), th)
     return grad
@@ -241,7 +241,7 @@ def envelope_gradient(theta: Tensor, generator: Callable[[Tensor, Tensor], Tenso
     from .exact import exact_ot
 
     _, x = _generate(theta, generator, z)
-    Y = check_points(to_tensor(y), "y", dim=x.shape[1])
+    Y = validate_points(to_tensor(y), "y", dim=x.shape[1])
     n, m = x.shape[0], Y.shape[0]
     aw = uniform(n) if a is None else a
     bw = uniform(m) if b is None else b

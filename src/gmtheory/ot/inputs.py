@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from ..validation import check_real
+from ..validation import validate_real
 
-__all__ = ["WEIGHT_TOL", "weight_tolerance", "to_numpy", "check_weights", "check_cost",
-           "check_cloud", "check_exponent", "check_potential"]
+__all__ = ["WEIGHT_TOL", "weight_tolerance", "to_numpy", "validate_weights", "validate_cost",
+           "validate_cloud", "validate_exponent", "validate_potential"]
 
 #: smallest accepted deviation of a weight vector's total mass from 1; the
 #: tolerance grows with the length and the precision of the weights (see
@@ -78,7 +78,7 @@ def to_numpy(x: Any, name: str) -> np.ndarray:
     return arr.astype(np.float64)
 
 
-def check_weights(a: Any, name: str = "a", n: int | None = None,
+def validate_weights(a: Any, name: str = "a", n: int | None = None,
                   tol: float | None = None) -> np.ndarray:
     r"""Validate a probability vector: 1-D, finite, non-negative, summing to 1.
 
@@ -113,9 +113,9 @@ def check_weights(a: Any, name: str = "a", n: int | None = None,
 
     Examples
     --------
-    >>> check_weights([0.25, 0.75])
+    >>> validate_weights([0.25, 0.75])
     array([0.25, 0.75])
-    >>> check_weights([0.5, 0.6])
+    >>> validate_weights([0.5, 0.6])
     Traceback (most recent call last):
     ...
     ValueError: a must sum to 1 (a probability vector): its sum is 1.1, off by 0.1 > tol=1e-08; divide it by its sum.
@@ -150,7 +150,7 @@ def check_weights(a: Any, name: str = "a", n: int | None = None,
     return w
 
 
-def check_cost(C: Any, shape: tuple[int, int] | None = None, name: str = "C") -> np.ndarray:
+def validate_cost(C: Any, shape: tuple[int, int] | None = None, name: str = "C") -> np.ndarray:
     """Validate a finite 2-D cost matrix, optionally of a given shape."""
     M = to_numpy(C, name)
     if M.ndim != 2:
@@ -169,7 +169,7 @@ def check_cost(C: Any, shape: tuple[int, int] | None = None, name: str = "C") ->
     return M
 
 
-def check_potential(h: Any, name: str, n: int,
+def validate_potential(h: Any, name: str, n: int,
                     against: str = "the cost matrix") -> np.ndarray:
     """Validate a dual potential: a finite 1-D vector with ``n`` entries.
 
@@ -189,28 +189,28 @@ def check_potential(h: Any, name: str, n: int,
     return arr
 
 
-def check_exponent(p: Any, name: str = "p", minimum: float = 0.0,
+def validate_exponent(p: Any, name: str = "p", minimum: float = 0.0,
                    inclusive: bool = False) -> float:
     r"""Validate the exponent of a cost :math:`\|x - y\|^p`; return it as float.
 
     Raises ``TypeError`` if ``p`` is not a real number and ``ValueError``
     unless it is finite and ``> minimum`` (``>= minimum`` if ``inclusive``).
 
-    >>> check_exponent(2)
+    >>> validate_exponent(2)
     2.0
-    >>> check_exponent(0)
+    >>> validate_exponent(0)
     Traceback (most recent call last):
     ...
     ValueError: p must be a finite number > 0, got 0.
     """
-    v = check_real(p, name)
+    v = validate_real(p, name)
     if not (np.isfinite(v) and (v >= minimum if inclusive else v > minimum)):
         rel = ">=" if inclusive else ">"
         raise ValueError(f"{name} must be a finite number {rel} {minimum:g}, got {p!r}.")
     return v
 
 
-def check_cloud(x: Any, name: str) -> np.ndarray:
+def validate_cloud(x: Any, name: str) -> np.ndarray:
     """Validate a non-empty finite point cloud; return it as float64 ``(n, k)``.
 
     A 1-D array is read as ``n`` points on the line, shape ``(n, 1)``.

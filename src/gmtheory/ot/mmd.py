@@ -40,10 +40,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..validation import check_points, check_positive
+from ..validation import validate_points, validate_positive
 from .backend import is_torch, to_output, to_tensor
 from .cost import cost_matrix
-from .inputs import check_weights
+from .inputs import validate_weights
 
 __all__ = ["KERNELS", "gaussian_mmd2", "kernel_matrix", "mmd2"]
 
@@ -61,7 +61,7 @@ def _points(x: Any, name: str) -> Tensor:
             f"{name} must have shape (n, k), got shape {tuple(t.shape)}; use "
             f"{name}[:, None] for points on the line."
         )
-    return check_points(t, name)
+    return validate_points(t, name)
 
 
 def kernel_matrix(x: Any, y: Any, kernel: str = "imq",
@@ -119,7 +119,7 @@ def kernel_matrix(x: Any, y: Any, kernel: str = "imq",
     """
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}.")
-    scale = check_positive(scale, "scale")
+    scale = validate_positive(scale, "scale")
     X, Y = _points(x, "x"), _points(y, "y")
     if X.shape[1] != Y.shape[1]:
         raise ValueError(
@@ -208,9 +208,9 @@ def mmd2(x: Any, y: Any, kernel: str = "imq", scale: float = 1.0, *,
                 f"the unbiased estimator needs at least 2 points in each "
                 f"sample, got n={n}, m={m}; pass unbiased=False."
             )
-    wa = torch.as_tensor(check_weights(np.full(n, 1.0 / n) if a is None else a,
+    wa = torch.as_tensor(validate_weights(np.full(n, 1.0 / n) if a is None else a,
                                        "a", n))
-    wb = torch.as_tensor(check_weights(np.full(m, 1.0 / m) if b is None else b,
+    wb = torch.as_tensor(validate_weights(np.full(m, 1.0 / m) if b is None else b,
                                        "b", m))
     Kxx = kernel_matrix(X, X, kernel, scale)
     Kyy = kernel_matrix(Y, Y, kernel, scale)
@@ -281,7 +281,7 @@ def gaussian_mmd2(m1: Any, S1: Any, m2: Any, S2: Any, bandwidth: float) -> float
     >>> round(gaussian_mmd2([0.0], [[1.0]], [0.0], [[1.0]], 1.0), 12)
     0.0
     """
-    h = check_positive(bandwidth, "bandwidth")
+    h = validate_positive(bandwidth, "bandwidth")
     mu1, mu2 = np.asarray(m1, dtype=float), np.asarray(m2, dtype=float)
     C1, C2 = np.asarray(S1, dtype=float), np.asarray(S2, dtype=float)
     if mu1.ndim != 1 or mu1.shape != mu2.shape:

@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
-from ..validation import check_positive
+from ..validation import validate_positive
 from .backend import is_torch, to_output
-from .inputs import check_cost, check_weights
+from .inputs import validate_cost, validate_weights
 
 __all__ = ["RelaxedPrimalResult", "deterministic_relaxed_primal", "relaxed_primal"]
 
@@ -74,16 +74,16 @@ class RelaxedPrimalResult:
 def _problem(C: Any, a: Any, b: Any, G: Any, lam: float
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     """Validated float64 copies of ``(C, a, b, G)`` and ``lam``."""
-    M = check_cost(C)
+    M = validate_cost(C)
     K, n = M.shape
-    wa = check_weights(a, "a", K)
-    wb = check_weights(b, "b", n)
-    Gm = check_cost(G, (K, K), name="G")
+    wa = validate_weights(a, "a", K)
+    wb = validate_weights(b, "b", n)
+    Gm = validate_cost(G, (K, K), name="G")
     if not np.allclose(Gm, Gm.T):
         raise ValueError("G must be a symmetric Gram matrix.")
     if np.linalg.eigvalsh(Gm).min() < -1e-10 * max(1.0, np.abs(Gm).max()):
         raise ValueError("G must be positive semi-definite (a kernel's Gram matrix).")
-    lam = check_positive(lam, "lam", strict=False)
+    lam = validate_positive(lam, "lam", strict=False)
     return M, wa, wb, Gm, lam
 
 

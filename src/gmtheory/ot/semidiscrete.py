@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from ..validation import check_positive, check_positive_int
+from ..validation import validate_positive, validate_positive_int
 from .cost import cost_matrix
 from .ctransform import cbar_transform
-from .inputs import check_cloud, check_exponent, check_potential, check_weights
+from .inputs import validate_cloud, validate_exponent, validate_potential, validate_weights
 
 __all__ = ["SemiDiscreteResult", "laguerre_cells", "semidiscrete_dual",
            "semidiscrete_ot"]
@@ -84,8 +84,8 @@ class SemiDiscreteResult:
 
 
 def _targets(y: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
-    Y = check_cloud(y, "y")
-    bw = np.full(Y.shape[0], 1.0 / Y.shape[0]) if b is None else check_weights(b, "b", Y.shape[0])
+    Y = validate_cloud(y, "y")
+    bw = np.full(Y.shape[0], 1.0 / Y.shape[0]) if b is None else validate_weights(b, "b", Y.shape[0])
     return Y, bw
 
 
@@ -93,7 +93,7 @@ def _draw(sampler: Callable, n: int, rng: np.random.Generator, k: int) -> np.nda
     """Draw ``n`` samples and check them: shape ``(n, k)``, finite."""
     out = sampler(n, rng)
     try:
-        X = check_cloud(out, "the output of sampler(n, generator)")
+        X = validate_cloud(out, "the output of sampler(n, generator)")
     except (TypeError, ValueError) as err:
         raise type(err)(
             f"{err} The sampler must return n finite samples, shape (n, k) = "
@@ -129,7 +129,7 @@ def laguerre_cells(x: Any, y: Any, g: Any, p: float = 2.0) -> np.ndarray:
     [0, 1]
     """
     C = cost_matrix(x, y, p)
-    gv = check_potential(g, "g", C.shape[1], "the support y")
+    gv = validate_potential(g, "g", C.shape[1], "the support y")
     return cbar_transform(gv, C, return_argmin=True, check=False)[1]
 
 
@@ -158,7 +158,7 @@ def semidiscrete_dual(g: Any, x: Any, y: Any, b: Any = None,
     0.375
     """
     Y, bw = _targets(y, b)
-    gv = check_potential(g, "g", Y.shape[0], "the support y")
+    gv = validate_potential(g, "g", Y.shape[0], "the support y")
     vals = cbar_transform(gv, cost_matrix(x, Y, p), check=False) + bw @ gv
     if len(vals) < 2:
         raise ValueError(
@@ -510,23 +510,23 @@ def semidiscrete_ot(sampler: Callable[[int, np.random.Generator], Any], y: Any,
     """
     Y, bw = _targets(y, b)
     m, k = Y.shape
-    p = check_exponent(p)
+    p = validate_exponent(p)
     for name, val in (("n_iter", n_iter), ("batch_size", batch_size),
                       ("record_every", record_every),
                       ("newton_iter", newton_iter)):
-        check_positive_int(val, name, allow_bool=False)
-    check_positive_int(n_eval, "n_eval", minimum=2, allow_bool=False)
-    n_fixed = int(n_eval) if n_newton is None else check_positive_int(
+        validate_positive_int(val, name, allow_bool=False)
+    validate_positive_int(n_eval, "n_eval", minimum=2, allow_bool=False)
+    n_fixed = int(n_eval) if n_newton is None else validate_positive_int(
         n_newton, "n_newton", allow_bool=False)
-    step = check_positive(step, "step")
-    tol = check_positive(tol, "tol")
+    step = validate_positive(step, "step")
+    tol = validate_positive(tol, "tol")
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}.")
     if not callable(sampler):
         raise TypeError("sampler must be a callable sampler(n, generator).")
 
     rng = np.random.default_rng(seed)
-    g = np.zeros(m) if g0 is None else check_potential(g0, "g0", m).copy()
+    g = np.zeros(m) if g0 is None else validate_potential(g0, "g0", m).copy()
     history: list[np.ndarray] = []
     phases: list[str] = []
     n_sgd, run_newton = 0, method == "newton"

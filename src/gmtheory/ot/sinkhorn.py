@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..validation import check_positive, check_positive_int, check_real
+from ..validation import validate_positive, validate_positive_int, validate_real
 from .backend import checked_problem, is_torch, to_output, uniform
 from .cost import cost_matrix
 
@@ -89,14 +89,14 @@ class SinkhornResult:
 
 
 def _check_options(eps: float, max_iter: int, tol: float, autodiff: str) -> float:
-    eps = check_real(eps, "eps")
+    eps = validate_real(eps, "eps")
     if not (math.isfinite(eps) and eps > 0):
         raise ValueError(
             f"eps must be > 0 (the entropic regularisation), got {eps}; for "
             "eps = 0 use the exact solver gmtheory.ot.exact_ot."
         )
-    check_positive_int(max_iter, "max_iter", allow_bool=False)
-    check_positive(tol, "tol")
+    validate_positive_int(max_iter, "max_iter", allow_bool=False)
+    validate_positive(tol, "tol")
     if autodiff not in _AUTODIFF:
         raise ValueError(f"autodiff must be one of {_AUTODIFF}, got {autodiff!r}.")
     return eps
