@@ -139,7 +139,7 @@ def check_geomloss_convention(n=200, d=2):
     C = gm.ot.cost_matrix(x, y)
     a = np.full(n, 1.0 / n)
     ours = gm.ot.sinkhorn(a, a, C / C.max(), EPS, tol=1e-12,
-                          max_iter=100_000).objective
+                          max_iter=100_000).value
     theirs = geomloss_value(x, y, EPS, 0.999)
     print(f"convention check (n = {n}, d = {d}): gm {ours:.12f}, "
           f"2 x geomloss {theirs:.12f}, rel. diff "
@@ -172,11 +172,11 @@ def equal_accuracy(sizes) -> None:
             x, y = clouds(n, d)
             a, C = problem(n, d)
             ref = gm.ot.sinkhorn(a, a, C, EPS, tol=1e-12,
-                                 max_iter=100_000).objective
+                                 max_iter=100_000).value
 
             def ours(tol, a=a, C=C):
                 return gm.ot.sinkhorn(a, a, C, EPS, tol=tol,
-                                      max_iter=100_000).objective
+                                      max_iter=100_000).value
 
             def theirs(scaling, x=x, y=y):
                 return geomloss_value(x, y, EPS, scaling)
