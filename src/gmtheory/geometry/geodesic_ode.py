@@ -67,7 +67,7 @@ def christoffel_symbols(metric: Metric, z: Tensor) -> Tensor:
     See Also
     --------
     geodesic_rhs : the geodesic equation they enter.
-    gmtheory.geometry.metrics.Metric.christoffel : the overridable method
+    gmtheory.Metric : its method ``christoffel`` is the overridable one
         this calls.
 
     Notes
@@ -130,8 +130,8 @@ def geodesic_rhs(metric: Metric, z: Tensor, v: Tensor, form: str = "kronecker") 
     --------
     christoffel_symbols : the symbols of the ``"christoffel"`` form.
     euler_lagrange_residual : a check of :math:`F` by finite differences.
-    gmtheory.geometry.bvp_solver.solve_geodesic_bvp : solves
-        :math:`\ddot\gamma = F` between two points.
+    gmtheory.geodesic : solves :math:`\ddot\gamma = F` between two points
+        (``method="bvp"``).
 
     Notes
     -----

@@ -261,7 +261,7 @@ def geodesic(
         Energy method: also start from the shortest path in a graph (over
         ``graph_points``, else over an automatic grid around the endpoints)
         and keep the shorter result (see the module docstring and
-        :mod:`~gmtheory.geometry.geodesic_starts`; the result's ``start``
+        ``gmtheory.geometry.geodesic_starts``; the result's ``start``
         says which won).  Default ``None``: on for
         ``method="energy"`` without ``init`` when ``graph_points`` is given
         or the latent dimension is at most 3; ``False`` starts from ``init``,
@@ -290,14 +290,16 @@ def geodesic(
     See Also
     --------
     geodesics : many pairs in one batch.
-    gmtheory.geometry.energy_solver.solve_energy_refined : the energy method.
-    gmtheory.geometry.bvp_solver.solve_geodesic_bvp : the BVP method.
-    gmtheory.geometry.geodesic_starts.best_of_starts : the multistart.
-    gmtheory.geometry.curve_quadrature.spline_length_energy : how the
-        result's length and energy are measured.
+    gmtheory.spline_length_energy : how the result's length and energy
+        are measured.
 
     Notes
     -----
+    The stages live in ``gmtheory.geometry.energy_solver``
+    (``solve_energy_refined``, the energy method),
+    ``gmtheory.geometry.bvp_solver`` (``solve_geodesic_bvp``, the BVP method)
+    and ``gmtheory.geometry.geodesic_starts`` (``best_of_starts``, the
+    multistart).
     Derived in :ref:`geo-theory` (energy minimisers are constant-speed
     shortest paths), :ref:`geo-ode` (the geodesic equation) and
     :ref:`geo-algorithm` (the two solvers); applied to a VAE in
@@ -380,10 +382,10 @@ def geodesics(
     See Also
     --------
     geodesic : one pair, with the options documented.
-    gmtheory.geometry.energy_solver.minimise_energy : the batched L-BFGS.
 
     Notes
     -----
+    The batched L-BFGS is ``gmtheory.geometry.energy_solver.minimise_energy``.
     Derived in :ref:`geo-algorithm`; used in :ref:`geo-vae`.
 
     References
