@@ -170,8 +170,12 @@ class GmApiDirective(SphinxDirective):
         # a target for :mod: references to the module (resolved in _resolve)
         anchor = f"module-{module_name}"
         _listed(self.env).setdefault(self.env.docname, {})[module_name] = anchor
-        lines = [".. autosummary::", "   :nosignatures:", ""]
-        lines += [f"   ~{path}" for _, path, _, _ in objects]
+        # the table lists functions and classes: autosummary would describe a
+        # constant by its type's docstring ("Convert a string or number to a
+        # floating point number"), not by its #: comment, shown just below
+        summarised = [path for kind, path, _, _ in objects if kind != "data"]
+        lines = [".. autosummary::", "   :nosignatures:", ""] if summarised else []
+        lines += [f"   ~{path}" for path in summarised]
         lines.append("")
         for kind, path, obj, doc in objects:
             if kind == "data":

@@ -134,3 +134,14 @@ def test_mathjax_ships_only_what_the_pages_load(build):
     mathjax = HTML / "_static" / "mathjax"
     size = sum(p.stat().st_size for p in mathjax.rglob("*") if p.is_file())
     assert size < 5 * 2**20, f"_static/mathjax holds {size / 2**20:.1f} MB"
+
+
+def test_api_pages_describe_objects_by_their_own_docs(build):
+    # a constant's summary once came from its type ("Convert a string or
+    # number to a floating point number"): builtin docstrings must not leak
+    leaks = ("Convert a string or number", "int([x]) -> integer",
+             "Built-in immutable sequence")
+    pages = sorted((HTML / "book" / "api").glob("*.html"))
+    assert len(pages) >= 4, "the API reference pages were not built"
+    bad = [(p.name, s) for p in pages for s in leaks if s in p.read_text(encoding="utf-8")]
+    assert not bad, f"builtin docstrings on API pages: {bad}"
