@@ -30,7 +30,7 @@ import numpy as np
 
 from ..validation import validate_positive, validate_positive_int
 from .cost import cost_matrix
-from .ctransform import cbar_transform
+from .ctransform import c_transform, cbar_transform
 from .inputs import validate_cloud, validate_exponent, validate_potential, validate_weights
 
 __all__ = ["SemiDiscreteResult", "laguerre_cells", "semidiscrete_dual",
@@ -311,8 +311,8 @@ def _newton_phase(C: np.ndarray, b: np.ndarray, g: np.ndarray,
     if not active.all():
         # empty cells: c(x_i, y_j) - g_j above the minimum over the active
         # atoms at every sample point, by a margin of one cost range
-        phi = (Ca - ga[None, :]).min(axis=1)
-        out[~active] = (C[:, ~active] - phi[:, None]).min(axis=0) - scale
+        phi = cbar_transform(ga, Ca, check=False)
+        out[~active] = c_transform(phi, C[:, ~active], check=False) - scale
     err = _hard_error(C, out, b)
     return _NewtonPhase(out - out.mean(), steps, last_eps, err, err <= target)
 
