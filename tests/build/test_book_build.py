@@ -145,3 +145,20 @@ def test_api_pages_describe_objects_by_their_own_docs(build):
     assert len(pages) >= 4, "the API reference pages were not built"
     bad = [(p.name, s) for p in pages for s in leaks if s in p.read_text(encoding="utf-8")]
     assert not bad, f"builtin docstrings on API pages: {bad}"
+
+
+def test_chapters_missing_from_the_cache_were_executed_in_parallel(build):
+    """``_ext/parallel_execution.py`` executes the chapters before Sphinx reads
+    them; MyST-NB must then find every one of them in its cache.  If the two
+    ever disagree on a notebook's cache key, each chapter would silently run
+    twice: once in parallel, then again, alone, by MyST-NB."""
+    if build is None:
+        pytest.skip("GMTHEORY_REUSE_BUILD=1: no build log to inspect")
+    log = build.stdout + build.stderr
+    m = re.search(r"executing (\d+) notebooks, (\d+) at a time", log)
+    if m is None:
+        pytest.skip("nothing was executed in parallel (every chapter was in "
+                    "the execution cache, or this process may use one CPU)")
+    assert log.count("seconds (parallel)") == int(m[1])
+    assert "Executing notebook using" not in log, (
+        "MyST-NB executed a chapter again after the parallel step")

@@ -209,3 +209,39 @@ def test_checksum_is_not_a_signature(tmp_path):
     with pytest.warns(RuntimeWarning, match="cannot be read"):
         _, hit = load_or_train("m", {"k": 1}, lambda: _weights(7), tmp_path)
     assert not hit
+
+
+_SLOW_TRAINER = textwrap.dedent("""
+    import sys, time, uuid
+    from pathlib import Path
+    import torch
+    from gmtheory.models.cache import load_or_train
+    folder, start = Path(sys.argv[1]), float(sys.argv[2])
+    time.sleep(max(0.0, start - time.time()))  # both start together
+    def train():
+        (folder / "trained-by" / uuid.uuid4().hex).touch()
+        time.sleep(1.0)                          # a training that takes a while
+        return {"w": torch.ones(3, dtype=torch.float64)}
+    tensors, hit = load_or_train("slow", {"k": 0}, train, folder / "cache")
+    print(int(hit), float(tensors["w"].sum()))
+""")
+
+
+def test_two_processes_missing_one_model_train_it_once(tmp_path):
+    """The second process waits on the training lock and loads the file."""
+    (tmp_path / "trained-by").mkdir()
+    start = time.time() + 3.0
+    procs = [subprocess.Popen([sys.executable, "-c", _SLOW_TRAINER, str(tmp_path),
+                               repr(start)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        outs.append(out.split())
+    assert len(list((tmp_path / "trained-by").iterdir())) == 1
+    assert sorted(o[0] for o in outs) == ["0", "1"]       # one trained, one loaded
+    assert all(o[1] == "3.0" for o in outs)
+    # the lock file is gone: the folder holds the model only
+    assert [p.suffix for p in (tmp_path / "cache").iterdir()] == [".pt"]

@@ -34,6 +34,11 @@ Files of the earlier format (weights in ``<name>-<key>.pt``, digest in a
 disagrees is retrained silently, since concurrent writers of that format
 left such pairs behind without any damage to either file.
 
+**Concurrent training.** A process that misses a model takes an exclusive
+lock (``<name>-<key>.lock``, ``fcntl.flock``) while it trains; another
+process asking for the same model meanwhile waits, then loads the stored
+file instead of training it again.
+
 The cache directory is ``$GMTHEORY_CACHE`` if set, else
 ``~/.cache/gmtheory``.
 """
@@ -251,16 +256,60 @@ def load_or_train(
     """
     folder = Path(directory) if directory is not None else cache_dir()
     path = folder / f"{name}-{config_key(config)}.pt"
+    seen = _stamp(path)
     tensors = _try_load(path, config)
     if tensors is not None:
         return tensors, True
-    tensors = train()
-    if not isinstance(tensors, dict) or not all(
-        isinstance(v, Tensor) for v in tensors.values()
-    ):
-        raise TypeError("train() must return a dict of str to torch.Tensor.")
-    _store(path, {"config": json.dumps(config, sort_keys=True), "tensors": tensors})
+    with _training_lock(path):
+        if _stamp(path) != seen:   # another process stored it while we waited
+            tensors = _try_load(path, config)
+            if tensors is not None:
+                return tensors, True
+        tensors = train()
+        if not isinstance(tensors, dict) or not all(
+            isinstance(v, Tensor) for v in tensors.values()
+        ):
+            raise TypeError("train() must return a dict of str to torch.Tensor.")
+        _store(path, {"config": json.dumps(config, sort_keys=True), "tensors": tensors})
     return tensors, False
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """``(inode, mtime)`` of the cache file, ``None`` if there is none."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+@contextmanager
+def _training_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``<name>-<key>.lock`` while training.
+
+    Two processes that miss the same model (two chapters executed at once)
+    would otherwise both train it; with the lock the second waits and then
+    loads the first one's file (the lock file is removed when the training
+    ends, so the folder holds only models).  Where no lock can be taken (no ``fcntl``
+    on Windows, a folder that cannot be written), nothing is held and each
+    process trains on its own, as without the lock.
+    """
+    try:
+        import fcntl
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path.with_suffix(".lock"), "a")
+    except (ImportError, OSError):
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            # removed before it is released: a process that opens the name
+            # afterwards locks a new file, and finds the model stored
+            Path(handle.name).unlink(missing_ok=True)
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def module_tensors(module: nn.Module, prefix: str = "model.") -> dict[str, Tensor]:
