@@ -9,14 +9,14 @@ so on a machine with several cores most of them idle.
 Before Sphinx reads the documents (``env-before-read-docs``), this extension
 finds the notebooks to be read that the cache does not hold, executes them in
 ``gm_execution_workers`` kernels at once (default: the number of CPUs this
-process may use), with the settings MyST-NB would use (timeout, errors,
-temporary working directory), and adds each successful run to the cache
-exactly as MyST-NB does.  MyST-NB then finds every chapter in the cache and
-renders it as usual, including the check that no cell wrote to stderr.  A
-chapter whose execution failed is not cached: MyST-NB executes it again
-itself and reports the failure as it always does.  The execution times that
-the status page lists are the ones measured here, with the other kernels
-running beside.
+process may use, at most ``MAX_DEFAULT_WORKERS``), with the settings MyST-NB
+would use (timeout, errors, temporary working directory), and adds each
+successful run to the cache exactly as MyST-NB does.  MyST-NB then finds
+every chapter in the cache and renders it as usual, including the check that
+no cell wrote to stderr.  A chapter whose execution failed is not cached:
+MyST-NB executes it again itself and reports the failure as it always does.
+The execution times that the status page lists are the ones measured here,
+with the other kernels running beside.
 
 Chapters that share a trained model do not train it twice: the model cache
 of ``gmtheory`` lets one process train while the others wait for its file
@@ -37,6 +37,10 @@ from sphinx.util import logging
 
 LOGGER = logging.getLogger(__name__)
 
+#: the default number of kernels at once is the number of usable CPUs, at
+#: most this many (each kernel holds torch and its models: ~0.5 GB)
+MAX_DEFAULT_WORKERS = 4
+
 #: environment variables that size the thread pools of torch, NumPy's BLAS
 #: and the like; set to 1 in the kernels started here
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -47,9 +51,10 @@ def _workers(app: Sphinx) -> int:
     if n:
         return int(n)
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    return min(cpus, MAX_DEFAULT_WORKERS)
 
 
 def _stale_notebooks(app: Sphinx, env: Any, docnames: list[str]) -> list[tuple]:
