@@ -311,6 +311,46 @@ def test_unresolved_metric_is_refined_or_reported():
     assert fine.length > float((z1 - z0).norm())
 
 
+def test_unresolved_metric_advice_says_more_points(recwarn):
+    # the ridge needs finer segments: the message and the warning say so,
+    # and do not claim the curve ran off
+    m = ridge_metric()
+    z0, z1 = torch.tensor([-1.0, 0.1], dtype=DT), torch.tensor([1.0, -0.2], dtype=DT)
+    r = gm.geodesic(m, z0, z1, max_refine=0)
+    assert r.message.endswith("increase n_points or max_refine")
+    assert "ran off" not in r.message
+    (w,) = [w for w in recwarn if w.category is RuntimeWarning]
+    assert "Increase max_iter" not in str(w.message)
+
+
+def vanishing_metric():
+    """Conformal metric exp(-|z - c|^2 / 2) I around c = (0, -1): it decays
+    away from c the way a saturating decoder's pullback decays away from its
+    data, so long detours upwards are cheap and the energy has no minimiser."""
+    def fn(z):
+        c = torch.tensor([0.0, -1.0], dtype=z.dtype)
+        w = torch.exp(-((z - c) ** 2).sum(-1) / 2) + 1e-12
+        return w[:, None, None] * torch.eye(2, dtype=z.dtype)
+    return gm.FunctionMetric(fn, 2)
+
+
+def test_a_curve_that_runs_off_is_reported_as_such():
+    z0, z1 = torch.tensor([-2.0, 0.0], dtype=DT), torch.tensor([2.0, 0.0], dtype=DT)
+    with pytest.warns(RuntimeWarning, match="ran off") as rec:
+        r = gm.geodesic(vanishing_metric(), z0, z1)
+    assert not r.converged
+    assert "more points do not help" in r.message
+    assert "Increase max_iter" not in str(rec[0].message)
+    # what the message reports is true of the returned curve: it left the
+    # endpoints' region by far, in a few long strides
+    steps = (r.curve[1:] - r.curve[:-1]).norm(dim=-1)
+    assert float(r.curve.norm(dim=-1).max()) > 5 * 2.0
+    assert float(steps.max() / steps.median()) > 100
+    # and the detour is shorter than the straight line: running off pays
+    line = gm.straight_line(z0, z1, 257)
+    assert r.length < 0.5 * float(gm.curve_length(vanishing_metric(), line))
+
+
 def test_pullback_energy_by_jvp_equals_curve_energy(net_metric):
     # the solver's fast route (one Jacobian-vector product per segment)
     # must give the discrete energy of gm.curve_energy and its gradient

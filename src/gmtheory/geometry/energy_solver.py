@@ -35,12 +35,14 @@ from .metrics import Metric
 
 __all__ = [
     "PROBE_TOL",
+    "RUN_OFF_RATIO",
     "RESOLUTION_RTOL",
     "MinimisedEnergy",
     "minimise_energy",
     "polyline_energy",
     "preconditioner",
     "solve_energy_refined",
+    "unresolved_message",
 ]
 
 #: relative gap between polyline and spline length above which a polyline
@@ -382,6 +384,61 @@ def minimise_energy(metric: Metric, curves: Tensor, tol: float,
     return MinimisedEnergy(g, iters, ok, msgs, histories, resid)
 
 
+#: a solved polyline whose longest (Euclidean) segment is this many times its
+#: median one has run off to where the metric nearly vanishes
+RUN_OFF_RATIO = 100.0
+
+
+def unresolved_message(curve: Tensor, gap: float) -> str:
+    r"""Why a polyline that does not resolve the metric failed, for the user.
+
+    A polyline at (near) constant Riemannian speed has Euclidean segments
+    inversely proportional to the metric's scale along it.  If its longest
+    segment is more than ``RUN_OFF_RATIO`` times its median one, the curve
+    has found a region where the metric nearly vanishes -- typically far
+    from the data, where a saturating decoder is flat -- and crosses it in a
+    few long strides: more points will not resolve that, because the energy
+    gets lower the further the curve goes.  Otherwise the metric simply
+    varies on a scale finer than the segments.
+
+    Parameters
+    ----------
+    curve : Tensor, shape (T + 1, d)
+        The solved polyline.
+    gap : float
+        Relative gap between its polyline and spline lengths.
+
+    Returns
+    -------
+    str
+        The result's message.
+
+    Examples
+    --------
+    >>> import torch
+    >>> t = torch.linspace(0, 1, 9)[:, None]
+    >>> unresolved_message(torch.cat([t, 0 * t], 1), 0.01)[:38]
+    'the polyline with 9 points does not re'
+    """
+    msg = (f"the polyline with {curve.shape[0]} points does not resolve the "
+           f"metric (polyline and spline lengths differ by {gap:.1e})")
+    steps = (curve[1:] - curve[:-1]).norm(dim=-1)
+    ratio = float(steps.max() / steps.median().clamp_min(1e-300))
+    if ratio <= RUN_OFF_RATIO:
+        return msg + "; increase n_points or max_refine"
+    k = int(steps.argmax())
+    far = curve[[k, k + 1]].norm(dim=-1).max()
+    ends = curve[[0, -1]].norm(dim=-1).max()
+    return (f"{msg}: the curve ran off to |z| = {float(far):.3g} (its endpoints "
+            f"have |z| <= {float(ends):.3g}), where its longest segment is "
+            f"{ratio:.3g} times its median one, i.e. where the metric nearly "
+            "vanishes. Away from its data a decoder that saturates is flat, "
+            "so detours there cost almost nothing and the energy may have no "
+            "minimiser; more points do not help. An ExpectedMetric whose "
+            "variance grows away from the data makes such detours expensive "
+            "(book: Part I, stochastic generators)")
+
+
 def _solve_energy(metric: Metric, curves: Tensor, tol: float,
                   max_iter: int | Sequence[int]) -> list[Solved]:
     """:func:`minimise_energy` with the decrement in each message."""
@@ -505,11 +562,8 @@ def solve_energy_refined(metric: Metric, curves: Tensor, tol: float,
                         nxt.append(b)
                         up.append(g[j])
                     else:
-                        outs[b] = outs[b]._replace(converged=False, message=(
-                            f"the polyline with {g.shape[1]} points does not "
-                            f"resolve the metric (polyline and spline lengths "
-                            f"differ by {gap[j]:.1e}); increase n_points or "
-                            "max_refine"))
+                        outs[b] = outs[b]._replace(
+                            converged=False, message=unresolved_message(g[j], gap[j]))
         if not nxt:
             break
         todo = nxt

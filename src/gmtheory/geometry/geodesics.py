@@ -176,10 +176,14 @@ def _solve(metric: Metric, Z0: Tensor, Z1: Tensor,
     bad = [b for b, o in enumerate(outs) if not o.converged]
     if bad:
         which = f"pair {bad[0]}" if B == 1 else f"pairs {bad}"
+        message = outs[bad[0]].message
+        # an unresolved polyline's message carries its own advice
+        advice = ("" if "does not resolve" in message else
+                  " Increase max_iter, loosen tol, or start from a better init "
+                  "(e.g. graph_points=latent codes).")
         warnings.warn(
-            f"geodesic solver ({opts.method}) did not converge for {which} of {B}: "
-            f"{outs[bad[0]].message}. Increase max_iter, loosen tol, or start from "
-            "a better init (e.g. graph_points=latent codes).",
+            f"geodesic solver ({opts.method}) did not converge for {which} of "
+            f"{B}: {message}.{advice}",
             RuntimeWarning, stacklevel=3,
         )
     results = []
