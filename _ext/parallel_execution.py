@@ -8,15 +8,16 @@ so on a machine with several cores most of them idle.
 
 Before Sphinx reads the documents (``env-before-read-docs``), this extension
 finds the notebooks to be read that the cache does not hold, executes them in
-``gm_execution_workers`` kernels at once (default: the number of CPUs this
-process may use, at most ``MAX_DEFAULT_WORKERS``), with the settings MyST-NB
-would use (timeout, errors, temporary working directory), and adds each
-successful run to the cache exactly as MyST-NB does.  MyST-NB then finds
-every chapter in the cache and renders it as usual, including the check that
-no cell wrote to stderr.  A chapter whose execution failed is not cached:
-MyST-NB executes it again itself and reports the failure as it always does.
-The execution times that the status page lists are the ones measured here,
-with the other kernels running beside.
+``gm_execution_workers`` kernels at once (or ``$GMTHEORY_EXECUTION_WORKERS``;
+default: the number of CPUs this process may use, at most
+``MAX_DEFAULT_WORKERS``; 1 leaves the execution to MyST-NB alone), with the
+settings MyST-NB would use (timeout, errors, temporary working directory),
+and adds each successful run to the cache exactly as MyST-NB does.  MyST-NB
+then finds every chapter in the cache and renders it as usual, including the
+check that no cell wrote to stderr.  A chapter whose execution failed is not
+cached: MyST-NB executes it again itself and reports the failure as it always
+does.  The execution times that the status page lists are the ones measured
+here, with the other kernels running beside.
 
 Chapters that share a trained model do not train it twice: the model cache
 of ``gmtheory`` lets one process train while the others wait for its file
@@ -47,7 +48,7 @@ _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS
 
 
 def _workers(app: Sphinx) -> int:
-    n = app.config.gm_execution_workers
+    n = os.environ.get("GMTHEORY_EXECUTION_WORKERS") or app.config.gm_execution_workers
     if n:
         return int(n)
     try:
@@ -93,6 +94,21 @@ def _stale_notebooks(app: Sphinx, env: Any, docnames: list[str]) -> list[tuple]:
     return stale
 
 
+def execution_order(stale: list[tuple]) -> list[int]:
+    """The order in which the kernels start the notebooks: the last first.
+
+    The book's later chapters are its longest (Part III trains critics, a
+    WGAN and a WAE) and build on models that earlier chapters train too (the
+    digits VAE, used from the first chapter of Part I on).  Started in
+    reading order, the first chapters all wait on the digits VAE's training
+    lock while one core trains it; started from the end, the long chapters
+    run first, beside each other, and the short early ones find the models
+    trained (cold builds on 2 cores, one run each: 176 s in reading order,
+    131 s from the end; ``benchmarks/book_build.py``).
+    """
+    return list(range(len(stale)))[::-1]
+
+
 def _execute(notebook: Any, nb_config: Any) -> Any:
     from jupyter_cache.executors.utils import single_nb_execution
 
@@ -123,7 +139,11 @@ def execute_stale(app: Sphinx, env: Any, docnames: list[str]) -> None:
     os.environ.update(dict.fromkeys(_THREAD_VARIABLES, "1"))
     try:
         with ThreadPoolExecutor(max_workers=min(workers, len(stale))) as pool:
-            results = list(pool.map(lambda s: _execute(s[2], nb_config), stale))
+            # started from the last chapter: see ``execution_order``
+            order = execution_order(stale)
+            done = dict(zip(order, pool.map(
+                lambda i: _execute(stale[i][2], nb_config), order)))
+            results = [done[i] for i in range(len(stale))]
     finally:
         for k, v in saved.items():
             if v is None:
