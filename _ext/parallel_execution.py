@@ -58,7 +58,7 @@ def _workers(app: Sphinx) -> int:
     return min(cpus, MAX_DEFAULT_WORKERS)
 
 
-def _stale_notebooks(app: Sphinx, env: Any, docnames: list[str]) -> list[tuple]:
+def _stale_notebooks(env: Any, docnames: list[str]) -> list[tuple]:
     """``(docname, path, notebook, read_fmt)`` of the documents to be read
     that are notebooks MyST-NB would execute and the cache does not hold."""
     from jupyter_cache import get_cache
@@ -97,13 +97,12 @@ def _stale_notebooks(app: Sphinx, env: Any, docnames: list[str]) -> list[tuple]:
 def execution_order(stale: list[tuple]) -> list[int]:
     """The order in which the kernels start the notebooks: the last first.
 
-    The book's later chapters are its longest (Part III trains critics, a
-    WGAN and a WAE) and build on models that earlier chapters train too (the
-    digits VAE, used from the first chapter of Part I on).  Started in
-    reading order, the first chapters all wait on the digits VAE's training
-    lock while one core trains it; started from the end, the long chapters
-    run first, beside each other, and the short early ones find the models
-    trained (cold builds on 2 cores, one run each: 176 s in reading order,
+    Part III's chapters are among the book's longest (they train critics,
+    a WGAN and a WAE) and use a model that the first chapters of Part I use
+    too (the digits VAE).  Started in reading order, the first chapters all
+    wait on the digits VAE's training lock while one core trains it; started
+    from the end, long chapters run first, beside each other, and the short
+    early ones find the models trained (cold builds on 2 cores, one run each: 176 s in reading order,
     131 s from the end; ``benchmarks/book_build.py``).
     """
     return list(range(len(stale)))[::-1]
@@ -125,7 +124,7 @@ def execute_stale(app: Sphinx, env: Any, docnames: list[str]) -> None:
     workers = _workers(app)
     if workers < 2 or not nb_config.execution_in_temp:
         return
-    stale = _stale_notebooks(app, env, docnames)
+    stale = _stale_notebooks(env, docnames)
     if len(stale) < 2:
         return
     from jupyter_cache import get_cache

@@ -417,8 +417,12 @@ def unresolved_message(curve: Tensor, gap: float) -> str:
     --------
     >>> import torch
     >>> t = torch.linspace(0, 1, 9)[:, None]
-    >>> unresolved_message(torch.cat([t, 0 * t], 1), 0.01)[:38]
-    'the polyline with 9 points does not re'
+    >>> evenly = torch.cat([t, 0 * t], 1)          # equal segments
+    >>> unresolved_message(evenly, 0.01).endswith("increase n_points or max_refine")
+    True
+    >>> far = torch.cat([evenly, torch.tensor([[500.0, 0.0]])])
+    >>> "ran off to |z| = 500" in unresolved_message(far, 0.01)
+    True
     """
     msg = (f"the polyline with {curve.shape[0]} points does not resolve the "
            f"metric (polyline and spline lengths differ by {gap:.1e})")
